@@ -1,0 +1,149 @@
+"""qdsim command line: a thin shell that parses, calls the library and prints.
+
+Every error the user can fix arrives as a ``QdsimError``; it is printed as one line on
+stderr and the command exits with code 2. Nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qdsim.errors import QdsimError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Qingdao scenario simulator: are the plan's targets reachable?")
+
+ScenarioPaths = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
+                                                     show_default=False)]
+Language = Annotated[str, typer.Option("--lang", help="Table language: en or zh.")]
+TargetsFile = Annotated[Path | None, typer.Option("--targets", help="Targets YAML file"
+                                                  " (default: the plan's targets).")]
+TargetValues = Annotated[list[str] | None, typer.Option(
+    "--set-target", help="Set a target value, ID=VALUE in the model unit (repeatable).")]
+TimeStep = Annotated[float | None, typer.Option("--time-step", help="Integration step [year]"
+                                                " (default: the model file's 0.25).")]
+
+
+def reports_errors(command):
+    """Turn library errors into one line on stderr and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except QdsimError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def _check_language(lang: str) -> None:
+    if lang not in ("en", "zh"):
+        raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
+
+
+def _load_targets(targets_file: Path | None, set_target: list[str] | None):
+    from qdsim.targets import DEFAULT_TARGETS, apply_overrides, load_targets
+
+    return apply_overrides(load_targets(targets_file or DEFAULT_TARGETS), set_target or [])
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                               help="Log progress to stderr.")] = False) -> None:
+    """Qingdao scenario simulator."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+@reports_errors
+def run(
+    scenarios: ScenarioPaths,
+    out: Annotated[Path, typer.Option("--out", help="Folder for <name>.nc and <name>.csv.")],
+    lang: Language = "en",
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+    time_step: TimeStep = None,
+) -> None:
+    """Run scenarios, write DIR/<name>.nc and DIR/<name>.csv, print the target table."""
+    from qdsim.outputs import write_csv, write_netcdf
+    from qdsim.runner import run_scenarios
+    from qdsim.scenario import load_scenarios
+    from qdsim.tables import verdict_table
+    from qdsim.targets import evaluate
+
+    _check_language(lang)
+    loaded = load_scenarios(scenarios)
+    targets = _load_targets(targets_file, set_target)
+    results = run_scenarios(loaded, time_step=time_step)
+    verdicts = evaluate(results, targets)
+    for name in results["scenario"].to_numpy():
+        single = results.sel(scenario=[name])
+        write_netcdf(single, out / f"{name}.nc")
+        write_csv(single, out / f"{name}.csv")
+    typer.echo(verdict_table(verdicts, targets, lang))
+    typer.echo(f"\nwrote {2 * len(loaded)} files to {out}")
+
+
+@app.command()
+@reports_errors
+def targets(
+    scenarios: ScenarioPaths,
+    lang: Language = "en",
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+    time_step: TimeStep = None,
+) -> None:
+    """Scenario × target table: projected value, target, gap, met or missed, first year."""
+    from qdsim.runner import run_scenarios
+    from qdsim.scenario import load_scenarios
+    from qdsim.tables import verdict_table
+    from qdsim.targets import evaluate
+
+    _check_language(lang)
+    loaded = load_scenarios(scenarios)
+    chosen = _load_targets(targets_file, set_target)
+    typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
+                             chosen, lang))
+
+
+@app.command()
+@reports_errors
+def validate(scenarios: ScenarioPaths) -> None:
+    """Check scenario files without running them."""
+    from qdsim.scenario import load_scenarios
+
+    for scenario in load_scenarios(scenarios):
+        typer.echo(f"ok  {scenario.path}  {scenario.name}: {len(scenario.parameters)} parameters"
+                   f" set, {len(scenario.uncertain)} uncertain, hash {scenario.sha256()[:12]}")
+
+
+@app.command()
+@reports_errors
+def params() -> None:
+    """Every settable parameter: unit, default, allowed range, description."""
+    from model.parameters import parameter_catalogue
+
+    rows = [("name", "unit", "default", "allowed range", "path", "description")]
+    for info in parameter_catalogue().values():
+        low = "-inf" if math.isinf(info.minimum) else f"{info.minimum:g}"
+        high = "inf" if math.isinf(info.maximum) else f"{info.maximum:g}"
+        rows.append((info.name, info.unit, f"{info.default:g}", f"[{low}, {high}]",
+                     "yes" if info.time_varying else "no", info.description))
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
+                                                                       strict=False))
+                   + "  " + row[5])
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,190 @@
+"""Uncertain assumptions in scenario files and their sampling.
+
+A scenario's ``uncertain:`` block gives, per parameter, a distribution::
+
+    uncertain:
+      tfp_growth_rate: {distribution: uniform, low: 0.015, high: 0.035}
+      total_fertility_rate: {distribution: triangular, low: 0.9, mode: 1.3, high: 1.7}
+      base_net_migration_rate: {distribution: normal, mean: 0.01, sd: 0.003}
+      initial_capital_output_ratio: {distribution: lognormal, median: 3, sigma: 0.15}
+      household_registration_openness: {distribution: choice, values: [0.5, 0.8],
+                                        weights: [0.7, 0.3]}
+      gdp_deflator_inflation: {distribution: uniform, low: -0.005, high: 0.005, apply: shift}
+
+Normal and lognormal draws are truncated to ``low``/``high`` when given and always to
+the parameter's allowed range. ``apply`` says how a draw acts on the scenario's value:
+``replace`` (default; constants only), ``shift`` (added to every point of the value or
+path) or ``scale`` (multiplies it). Samples come from a Latin hypercube or a scrambled
+Sobol sequence (``scipy.stats.qmc``) seeded explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import yaml
+from scipy import stats
+from scipy.stats import qmc
+
+from model.parameters import ParameterInfo
+from qdsim.errors import ScenarioError
+
+REQUIRED_FIELDS = {
+    "uniform": ("low", "high"),
+    "triangular": ("low", "mode", "high"),
+    "normal": ("mean", "sd"),
+    "lognormal": ("median", "sigma"),
+    "choice": ("values",),
+}
+OPTIONAL_FIELDS = {
+    "uniform": (),
+    "triangular": (),
+    "normal": ("low", "high"),
+    "lognormal": ("low", "high"),
+    "choice": ("weights",),
+}
+APPLY_MODES = ("replace", "shift", "scale")
+SAMPLING_METHODS = ("lhs", "sobol")
+
+
+def _fail(path: Path, line: int | None, key: str, message: str) -> ScenarioError:
+    return ScenarioError(path, message, line=line, key=key)
+
+
+def _number(path: Path, line: int | None, key: str, field: str, value: Any) -> float:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise _fail(path, line, key, f"'{field}' must be a number, got {value!r}")
+    return float(value)
+
+
+def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: ParameterInfo
+               ) -> Mapping[str, Any]:
+    if not isinstance(spec, dict):
+        raise _fail(path, line, key, "expected a mapping such as"
+                    " {distribution: uniform, low: ..., high: ...}")
+    distribution = spec.get("distribution")
+    if distribution not in REQUIRED_FIELDS:
+        raise _fail(path, line, key, f"distribution {distribution!r} unknown; allowed:"
+                    f" {', '.join(REQUIRED_FIELDS)}")
+    apply = spec.get("apply", "replace")
+    if apply not in APPLY_MODES:
+        raise _fail(path, line, key, f"apply {apply!r} unknown; allowed: {', '.join(APPLY_MODES)}")
+    allowed = {"distribution", "apply", *REQUIRED_FIELDS[distribution],
+               *OPTIONAL_FIELDS[distribution]}
+    for field in spec:
+        if field not in allowed:
+            raise _fail(path, line, key, f"field '{field}' not allowed for {distribution};"
+                        f" allowed: {', '.join(sorted(allowed))}")
+    for field in REQUIRED_FIELDS[distribution]:
+        if field not in spec:
+            raise _fail(path, line, key, f"{distribution} needs '{field}'")
+    parsed: dict[str, Any] = {"distribution": distribution, "apply": apply}
+    if distribution == "choice":
+        values = spec["values"]
+        if not isinstance(values, list) or not values:
+            raise _fail(path, line, key, "'values' must be a non-empty list of numbers")
+        parsed["values"] = tuple(_number(path, line, key, "values", v) for v in values)
+        weights = spec.get("weights", [1.0] * len(values))
+        if not isinstance(weights, list) or len(weights) != len(values):
+            raise _fail(path, line, key, "'weights' must be a list as long as 'values'")
+        weights = tuple(_number(path, line, key, "weights", w) for w in weights)
+        if min(weights) < 0 or sum(weights) <= 0:
+            raise _fail(path, line, key, "'weights' must be non-negative with a positive sum")
+        parsed["weights"] = weights
+    else:
+        for field in (*REQUIRED_FIELDS[distribution], *OPTIONAL_FIELDS[distribution]):
+            if field in spec:
+                parsed[field] = _number(path, line, key, field, spec[field])
+    _check_consistency(path, line, key, parsed, info)
+    return MappingProxyType(parsed)
+
+
+def _check_consistency(path: Path, line: int | None, key: str, spec: dict[str, Any],
+                       info: ParameterInfo) -> None:
+    distribution = spec["distribution"]
+    if distribution in ("uniform", "triangular") and not spec["low"] < spec["high"]:
+        raise _fail(path, line, key, "'low' must be below 'high'")
+    if distribution == "triangular" and not spec["low"] <= spec["mode"] <= spec["high"]:
+        raise _fail(path, line, key, "'mode' must lie between 'low' and 'high'")
+    if distribution == "normal" and spec["sd"] <= 0:
+        raise _fail(path, line, key, "'sd' must be positive")
+    if distribution == "lognormal" and (spec["median"] <= 0 or spec["sigma"] <= 0):
+        raise _fail(path, line, key, "'median' and 'sigma' must be positive")
+    if spec["apply"] == "replace":
+        support = _support(spec)
+        if support[0] < info.minimum or support[1] > info.maximum:
+            raise _fail(path, line, key, f"draws can fall outside the allowed range"
+                        f" [{info.minimum:g}, {info.maximum:g}] {info.unit}")
+
+
+def _support(spec: Mapping[str, Any]) -> tuple[float, float]:
+    distribution = spec["distribution"]
+    if distribution == "choice":
+        return min(spec["values"]), max(spec["values"])
+    if distribution in ("uniform", "triangular"):
+        return spec["low"], spec["high"]
+    return spec.get("low", -np.inf), spec.get("high", np.inf)
+
+
+def parse_uncertain(path: Path, raw: Any, node: yaml.Node | None, line: int | None,
+                    catalogue: Mapping[str, ParameterInfo]) -> dict[str, Mapping[str, Any]]:
+    """Validate one file's ``uncertain:`` block; returns parameter -> frozen spec."""
+    from qdsim.scenario import suggest
+
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not isinstance(node, yaml.MappingNode):
+        raise _fail(path, line, "uncertain", "expected a mapping of parameter names to"
+                    " distributions")
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    parsed: dict[str, Mapping[str, Any]] = {}
+    for key, spec in raw.items():
+        name = str(key)
+        if name not in catalogue:
+            raise _fail(path, lines.get(name), name, f"unknown parameter"
+                        f"{suggest(name, tuple(catalogue))}; 'qdsim params' lists them all")
+        parsed[name] = _parse_one(path, lines.get(name), name, spec, catalogue[name])
+    return parsed
+
+
+def unit_samples(dimensions: int, samples: int, seed: int, method: str = "lhs") -> np.ndarray:
+    """Points in the unit hypercube, shape (samples, dimensions), from a seeded design."""
+    if method not in SAMPLING_METHODS:
+        raise ValueError(f"sampling method {method!r} unknown; allowed: {SAMPLING_METHODS}")
+    if dimensions == 0:
+        return np.zeros((samples, 0))
+    if method == "lhs":
+        return qmc.LatinHypercube(d=dimensions, seed=np.random.default_rng(seed)).random(samples)
+    return qmc.Sobol(d=dimensions, scramble=True, seed=np.random.default_rng(seed)).random(samples)
+
+
+def _truncated(distribution: Any, low: float, high: float, unit: np.ndarray) -> np.ndarray:
+    lower, upper = distribution.cdf(low), distribution.cdf(high)
+    return distribution.ppf(lower + unit * (upper - lower))
+
+
+def transform(spec: Mapping[str, Any], unit: np.ndarray, info: ParameterInfo) -> np.ndarray:
+    """Map unit-interval draws to the distribution of ``spec`` [parameter unit]."""
+    distribution = spec["distribution"]
+    unit = np.clip(unit, 1e-12, 1 - 1e-12)
+    if distribution == "uniform":
+        return spec["low"] + unit * (spec["high"] - spec["low"])
+    if distribution == "triangular":
+        width = spec["high"] - spec["low"]
+        shape = (spec["mode"] - spec["low"]) / width
+        return stats.triang.ppf(unit, shape, loc=spec["low"], scale=width)
+    if distribution == "choice":
+        weights = np.asarray(spec["weights"]) / np.sum(spec["weights"])
+        index = np.searchsorted(np.cumsum(weights), unit, side="right")
+        return np.asarray(spec["values"])[np.minimum(index, len(weights) - 1)]
+    bounded = spec["apply"] == "replace"
+    low = max(spec.get("low", -np.inf), info.minimum if bounded else -np.inf)
+    high = min(spec.get("high", np.inf), info.maximum if bounded else np.inf)
+    if distribution == "normal":
+        return _truncated(stats.norm(spec["mean"], spec["sd"]), low, high, unit)
+    lognormal = stats.lognorm(s=spec["sigma"], scale=spec["median"])
+    return _truncated(lognormal, max(low, 0.0), high, unit)
