@@ -1,0 +1,189 @@
+"""The model file under PySD: it runs, each sector obeys its own equations' known answers,
+population is conserved, stocks stay non-negative, and the time step is fine enough."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.parameters import parameter_catalogue
+from model.pysd_engine import model_documentation, run_pysd
+from qdsim.runner import OUTPUT_VARIABLES
+
+YEARS = np.arange(2015, 2036, dtype=float)
+DT = 0.25
+STEPS_PER_YEAR = 4
+
+
+def run(columns, params=None, time_step=DT) -> pd.DataFrame:
+    return run_pysd(params or {}, list(columns), YEARS, time_step=time_step)
+
+
+def stock_names() -> list[str]:
+    """Every INTEG stock except the accumulator of a signed flow (net migration)."""
+    documentation = model_documentation()
+    integ = documentation[(documentation["Type"] == "Stateful")
+                          & (documentation["Subtype"] == "Integ")]
+    return [name for name in integ["Py Name"] if name != "cumulative_net_migration"]
+
+
+def euler_decay(initial: float, rate: float, years: np.ndarray) -> np.ndarray:
+    """Exact Euler solution of dx/dt = -rate * x at the end of each year."""
+    steps = (years - years[0]) * STEPS_PER_YEAR
+    return initial * (1 - DT * rate) ** steps
+
+
+def test_model_loads_and_runs_every_output():
+    frame = run(OUTPUT_VARIABLES)
+    assert list(frame.index) == list(YEARS)
+    assert np.isfinite(frame.to_numpy()).all()
+
+
+def test_every_variable_has_units_and_a_description():
+    documentation = model_documentation()
+    for record in documentation.to_dict(orient="records"):
+        if record["Py Name"] == "time":  # PySD adds Time itself, without units
+            continue
+        assert str(record["Units"]).strip() not in ("", "None", "nan"), record["Py Name"]
+        assert len(str(record["Comment"]).strip()) > 10, record["Py Name"]
+
+
+def test_every_parameter_has_a_finite_allowed_range_holding_its_default():
+    for info in parameter_catalogue().values():
+        assert np.isfinite(info.minimum) and np.isfinite(info.maximum), info.name
+        assert info.minimum <= info.default <= info.maximum, info.name
+
+
+def test_baseline_2020_is_plausible_before_calibration():
+    # Issue 2: population within 3% of 1010.57万 and nominal GDP within 5% of 12400.56亿元.
+    frame = run(["population", "gdp_nominal"])
+    assert frame.loc[2020, "population"] == pytest.approx(10_105_700, rel=0.03)
+    assert frame.loc[2020, "gdp_nominal"] == pytest.approx(1.240056e12, rel=0.05)
+
+
+def test_2015_values_are_the_data():
+    frame = run(["population", "gdp_nominal", "urbanization_rate"])
+    assert frame.loc[2015, "population"] == pytest.approx(9_446_000, rel=1e-12)
+    assert frame.loc[2015, "gdp_nominal"] == pytest.approx(8.65857e11, rel=1e-12)
+    assert frame.loc[2015, "urbanization_rate"] == pytest.approx(0.711, rel=1e-12)
+
+
+def test_population_is_conserved_every_year():
+    frame = run(["population", "births", "deaths", "net_migration"])
+    change = frame["population"].diff().iloc[1:]
+    balance = (frame["births"] - frame["deaths"] + frame["net_migration"]).iloc[1:]
+    np.testing.assert_allclose(change, balance, rtol=1e-9)
+
+
+def test_age_groups_sum_to_population():
+    groups = ["population_0_14", "population_15_59", "population_60_64", "population_65_plus"]
+    frame = run(["population", *groups])
+    np.testing.assert_allclose(frame[groups].sum(axis=1), frame["population"], rtol=1e-12)
+
+
+def test_population_sector_without_births_or_migration_only_ages_and_dies():
+    params = {"total_fertility_rate": 0.0, "base_net_migration_rate": 0.0,
+              "mortality_decline_rate": 0.0}
+    frame = run(["births", "net_migration", "population_0_14"], params)
+    assert (frame["births"].iloc[1:] == 0).all()
+    assert (frame["net_migration"] == 0).all()
+    expected = euler_decay(9_446_000 * 0.1541, 1 / 15 + 0.0004, YEARS)
+    np.testing.assert_allclose(frame["population_0_14"], expected, rtol=1e-12)
+
+
+def test_urbanization_sector_closes_the_gap_to_its_ceiling():
+    frame = run(["urbanization_rate"], {"urbanization_speed": 0.2, "urbanization_ceiling": 0.9})
+    expected = 0.9 - (0.9 - 0.711) * (1 - DT * 0.2) ** ((YEARS - 2015) * STEPS_PER_YEAR)
+    np.testing.assert_allclose(frame["urbanization_rate"], expected, rtol=1e-12)
+    assert (frame["urbanization_rate"] < 0.9).all()
+
+
+def test_economy_sector_capital_depreciates_without_investment():
+    frame = run(["capital_stock", "investment"], {"investment_share": 0.0,
+                                                  "depreciation_rate": 0.1})
+    initial_capital = 3 * 8.65857e11 / 0.9567
+    np.testing.assert_allclose(frame["capital_stock"],
+                               euler_decay(initial_capital, 0.1, YEARS), rtol=1e-12)
+    assert (frame["investment"] == 0).all()
+
+
+def test_economy_sector_cobb_douglas_identity_and_deflator():
+    columns = ["gdp_real_flow", "total_factor_productivity", "capital_stock", "employment",
+               "gdp_deflator"]
+    frame = run(columns)
+    produced = (frame["total_factor_productivity"] * frame["capital_stock"] ** 0.5
+                * frame["employment"] ** 0.5)
+    np.testing.assert_allclose(frame["gdp_real_flow"], produced, rtol=1e-12)
+    expected = 0.9567 * (1 + DT * 0.009) ** ((YEARS - 2015) * STEPS_PER_YEAR)
+    np.testing.assert_allclose(frame["gdp_deflator"], expected, rtol=1e-12)
+
+
+def test_employment_sector_identities():
+    frame = run(["employment", "jobs", "labour_force", "unemployment_rate"])
+    np.testing.assert_allclose(frame["unemployment_rate"],
+                               1 - frame["employment"] / frame["labour_force"], rtol=1e-12)
+    assert (frame["employment"] <= frame["jobs"] * (1 + 1e-12)).all()
+    assert (frame["employment"] <= frame["labour_force"] * 0.98 * (1 + 1e-12)).all()
+    assert frame.loc[2015, "unemployment_rate"] == pytest.approx(0.032, rel=1e-12)
+
+
+def test_energy_sector_intensity_decline_and_co2_identity():
+    columns = ["energy_intensity_real", "energy_flow", "co2_flow", "carbon_factor",
+               "gdp_real_flow"]
+    frame = run(columns, {"energy_intensity_decline_rate": 0.05})
+    np.testing.assert_allclose(frame["energy_intensity_real"],
+                               euler_decay(3.134e-5, 0.05, YEARS), rtol=1e-12)
+    np.testing.assert_allclose(frame["energy_flow"],
+                               frame["energy_intensity_real"] * frame["gdp_real_flow"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(frame["co2_flow"], frame["energy_flow"] * frame["carbon_factor"],
+                               rtol=1e-12)
+
+
+def test_housing_sector_floor_area_balance_and_public_programme():
+    frame = run(["housing_floor_area", "housing_completions", "cumulative_housing_completions",
+                 "public_housing_units_completed"], {"public_housing_programme": 30000})
+    # Public programme started in steady state: completions equal starts every year.
+    np.testing.assert_allclose(frame["public_housing_units_completed"].iloc[1:], 30000,
+                               rtol=1e-12)
+    demolished = frame["cumulative_housing_completions"] - (
+        frame["housing_floor_area"] - frame["housing_floor_area"].iloc[0])
+    assert (np.diff(demolished.to_numpy()) > 0).all()
+
+
+def test_tight_land_supply_raises_prices_and_deters_migration():
+    base = run(["affordability_index", "net_migration"])
+    tight = run(["affordability_index", "net_migration"], {"housing_land_supply_index": 0.5})
+    assert tight.loc[2030, "affordability_index"] > base.loc[2030, "affordability_index"]
+    assert tight.loc[2030, "net_migration"] < base.loc[2030, "net_migration"]
+
+
+@pytest.mark.parametrize("params", [
+    {"base_net_migration_rate": 0.0},
+    {"investment_share": 0.0},
+    {"total_fertility_rate": 0.0},
+    {"base_net_migration_rate": -0.05, "migration_sensitivity_to_jobs": 30.0,
+     "maximum_emigration_rate": 0.2},
+    {"total_fertility_rate": 0.0, "base_net_migration_rate": -0.05, "investment_share": 0.0,
+     "housing_land_supply_index": 0.0, "public_housing_programme": 0.0,
+     "demolition_rate": 0.05, "depreciation_rate": 0.2},
+], ids=["zero-migration", "zero-investment", "zero-fertility", "max-emigration", "all-extreme"])
+def test_no_stock_goes_negative_at_extreme_inputs(params):
+    frame = run(stock_names(), params)
+    assert np.isfinite(frame.to_numpy()).all()
+    assert (frame.to_numpy() >= 0).all(), frame.min()[frame.min() < 0]
+
+
+def test_halving_the_time_step_changes_2035_results_by_under_one_percent():
+    coarse = run(OUTPUT_VARIABLES, time_step=0.25)
+    fine = run(OUTPUT_VARIABLES, time_step=0.125)
+    relative = ((fine.loc[2035] - coarse.loc[2035]).abs() / coarse.loc[2035].abs()).dropna()
+    assert (relative < 0.01).all(), relative[relative >= 0.01]
+
+
+def test_every_parameter_has_its_source_written_down(repo_root):
+    sources = (repo_root / "model" / "PARAMETERS.md").read_text(encoding="utf-8")
+    undocumented = [name for name in parameter_catalogue()
+                    if name not in sources and name.rsplit("_", 2)[0] not in sources]
+    assert not undocumented
