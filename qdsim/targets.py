@@ -143,28 +143,40 @@ def apply_overrides(targets: Sequence[Target], overrides: Sequence[str]) -> list
     return [by_id[t.id] for t in targets]
 
 
-def _year_index(years: np.ndarray, year: int, target: Target) -> int:
+def _year_index(years: np.ndarray, year: int, label: str) -> int:
     matches = np.flatnonzero(years == year)
     if matches.size == 0:
-        raise TargetError(None, f"target '{target.id}' needs year {year}, the results cover"
-                          f" {int(years[0])}-{int(years[-1])}", key=target.id)
+        raise TargetError(None, f"'{label}' needs year {year}, the results cover"
+                          f" {int(years[0])}-{int(years[-1])}", key=label)
     return int(matches[0])
+
+
+def summarize(series: np.ndarray, years: np.ndarray, statistic: str, *, year: int | None = None,
+              period: tuple[int, int] | None = None, label: str = "") -> np.ndarray:
+    """A statistic of ``series`` (shape (..., year)) over ``years`` [year].
+
+    ``value``: the series in ``year``; ``total``: sum over ``period``; ``change``: ratio of
+    the period's last year to the year before it, minus one; ``mean_growth``: compound
+    yearly growth over the same span; ``peak_year``: the year of the maximum.
+    """
+    if statistic == "value":
+        return series[..., _year_index(years, year, label)]
+    if statistic == "peak_year":
+        return years[np.argmax(series, axis=-1)].astype(float)
+    first, last = period
+    before, end = _year_index(years, first - 1, label), _year_index(years, last, label)
+    if statistic == "total":
+        return series[..., before + 1:end + 1].sum(axis=-1)
+    ratio = series[..., end] / series[..., before]
+    if statistic == "change":
+        return ratio - 1.0
+    return ratio ** (1.0 / (last - first + 1)) - 1.0
 
 
 def statistic_values(series: np.ndarray, years: np.ndarray, target: Target) -> np.ndarray:
     """The target's statistic of ``series`` (shape (..., year)) [target unit]."""
-    if target.statistic == "value":
-        return series[..., _year_index(years, target.year, target)]
-    if target.statistic == "peak_year":
-        return years[np.argmax(series, axis=-1)].astype(float)
-    first, last = target.period
-    before, end = _year_index(years, first - 1, target), _year_index(years, last, target)
-    if target.statistic == "total":
-        return series[..., before + 1:end + 1].sum(axis=-1)
-    ratio = series[..., end] / series[..., before]
-    if target.statistic == "change":
-        return ratio - 1.0
-    return ratio ** (1.0 / (last - first + 1)) - 1.0
+    return summarize(series, years, target.statistic, year=target.year, period=target.period,
+                     label=target.id)
 
 
 def first_year_met(series: np.ndarray, years: np.ndarray, target: Target) -> np.ndarray:

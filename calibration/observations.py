@@ -1,0 +1,129 @@
+"""Reading and checking an observations file for calibration.
+
+Any CSV with the columns of ``calibration/data/observations.csv`` works: each row is a
+figure to fit, a model variable and a statistic of it, a value and an error sd in the
+model's unit. Rows are kept when their year (or their period's last year) lies in the
+window. Every problem raises :class:`CalibrationDataError` with the file and line.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from qdsim.errors import InputError
+from qdsim.runner import OUTPUT_VARIABLES
+from qdsim.scenario import suggest
+
+COLUMNS = ("id", "variable", "statistic", "year", "period_start", "period_end", "value",
+           "unit", "sd", "definition", "source")
+STATISTICS = ("value", "mean_growth", "total", "change")
+
+
+class CalibrationDataError(InputError):
+    """The observations file or the window is unusable."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One observed figure: ``statistic`` of ``variable`` equals ``value`` ± ``sd``."""
+
+    id: str
+    variable: str
+    statistic: str
+    year: int | None
+    period: tuple[int, int] | None
+    value: float
+    unit: str
+    sd: float
+    definition: str
+    source: str
+
+    @property
+    def last_year(self) -> int:
+        return self.period[1] if self.period else int(self.year)
+
+    @property
+    def first_year(self) -> int:
+        return self.period[0] - 1 if self.period else int(self.year)
+
+
+def parse_window(text: str) -> tuple[int, int]:
+    """``"2015:2020"`` -> (2015, 2020)."""
+    start, sep, end = text.partition(":")
+    try:
+        window = (int(start), int(end))
+    except ValueError:
+        window = None
+    if not sep or window is None or window[0] > window[1]:
+        raise CalibrationDataError(None, f"--window '{text}': expected FIRST:LAST years,"
+                                   " e.g. 2015:2020", key="window")
+    return window
+
+
+def _number(path: Path, line: int, column: str, text: str, *, integer: bool = False):
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        raise CalibrationDataError(path, f"'{text}' is not {'a year' if integer else 'a number'}",
+                                   line=line, key=column) from None
+    if not integer and not math.isfinite(value):
+        raise CalibrationDataError(path, f"'{text}' is not finite", line=line, key=column)
+    return value
+
+
+def _row(path: Path, line: int, row: dict[str, str]) -> Observation:
+    variable = row["variable"].strip()
+    if variable not in OUTPUT_VARIABLES:
+        raise CalibrationDataError(path, f"unknown variable '{variable}'"
+                                   f"{suggest(variable, OUTPUT_VARIABLES)}", line=line,
+                                   key="variable")
+    statistic = row["statistic"].strip()
+    if statistic not in STATISTICS:
+        raise CalibrationDataError(path, f"unknown statistic '{statistic}'; allowed:"
+                                   f" {', '.join(STATISTICS)}", line=line, key="statistic")
+    year = period = None
+    if statistic == "value":
+        year = _number(path, line, "year", row["year"].strip(), integer=True)
+    else:
+        period = (_number(path, line, "period_start", row["period_start"].strip(), integer=True),
+                  _number(path, line, "period_end", row["period_end"].strip(), integer=True))
+        if period[0] > period[1]:
+            raise CalibrationDataError(path, "period_start is after period_end", line=line,
+                                       key="period_start")
+    sd = _number(path, line, "sd", row["sd"].strip())
+    if sd <= 0:
+        raise CalibrationDataError(path, "sd must be positive", line=line, key="sd")
+    return Observation(
+        id=row["id"].strip() or f"row{line}", variable=variable, statistic=statistic,
+        year=year, period=period, value=_number(path, line, "value", row["value"].strip()),
+        unit=row["unit"].strip(), sd=sd, definition=row["definition"].strip(),
+        source=row["source"].strip(),
+    )
+
+
+def load_observations(path: Path | str, window: tuple[int, int] = (2015, 2020)
+                      ) -> list[Observation]:
+    """Observations in ``path`` whose years fall inside ``window`` (inclusive)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CalibrationDataError(path, "observations file not found")
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise CalibrationDataError(path, f"missing columns: {', '.join(missing)}", line=1)
+        observations = [_row(path, index + 2, row) for index, row in enumerate(reader)]
+    kept = [o for o in observations if window[0] <= o.first_year and o.last_year <= window[1]]
+    if not kept:
+        raise CalibrationDataError(path, f"no observation inside the window"
+                                   f" {window[0]}:{window[1]}", key="window")
+    return kept
+
+
+def file_hash(path: Path | str) -> str:
+    """SHA-256 of the observations file."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
