@@ -117,6 +117,50 @@ def targets(
 
 @app.command()
 @reports_errors
+def calibrate(
+    data: Annotated[Path | None, typer.Option("--data", help="Observations CSV (default:"
+                                              " calibration/data/observations.csv).")] = None,
+    window: Annotated[str, typer.Option("--window", help="Years to fit, FIRST:LAST.")
+                      ] = "2015:2020",
+    out: Annotated[Path | None, typer.Option("--out", help="Calibrated scenario file (default:"
+                                             " calibration/calibrated.yaml).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Folder for the fit report"
+                                                " (default: fit_report/ beside --out).")] = None,
+    free: Annotated[Path | None, typer.Option("--free", help="Free parameters and bounds YAML"
+                                              " (default: calibration/free_parameters.yaml).")
+                    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 2020,
+) -> None:
+    """Fit the free parameters to observations; write the calibrated scenario and report."""
+    from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS
+    from calibration.estimator import DEFAULT_FREE_PARAMETERS, Calibrator, load_free_parameters
+    from calibration.observations import file_hash, load_observations, parse_window
+    from calibration.output import write_calibration
+    from calibration.report import write_fit_report
+    from qdsim.runner import variable_attributes
+
+    data_file = data or DEFAULT_OBSERVATIONS
+    years = parse_window(window)
+    observations = load_observations(data_file, years)
+    calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
+    calibrator.fit(observations)
+    target = out or DEFAULT_CALIBRATED
+    write_calibration(calibrator, target, data_file, file_hash(data_file), years)
+    units = {name: attributes["units"] for name, attributes in variable_attributes().items()}
+    written = write_fit_report(calibrator, report or target.parent / "fit_report", units)
+    typer.echo(f"chi-square {calibrator.cost_:.3f} over {len(observations)} observations,"
+               f" {calibrator.elapsed_:.1f} s")
+    for variable, stats in calibrator.fit_stats_.items():
+        typer.echo(f"  {variable:<22} MAPE {100 * stats.mape:6.2f}%  U^M+U^S"
+                   f" {stats.theil_bias + stats.theil_variance:5.2f}")
+    for moment in calibrator.moments_:
+        typer.echo(f"  {moment['id']:<36} observed {moment['observed']:.4g}"
+                   f"  simulated {moment['simulated']:.4g}")
+    typer.echo(f"wrote {target}, its posterior sample and {len(written)} report files")
+
+
+@app.command()
+@reports_errors
 def validate(scenarios: ScenarioPaths) -> None:
     """Check scenario files without running them."""
     from qdsim.scenario import load_scenarios

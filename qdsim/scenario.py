@@ -5,11 +5,16 @@ A scenario file is YAML (read with the safe loader)::
     name: baseline                 # safe file name: letters, digits, _ - .
     title: {zh: 基准情景, en: Baseline}
     description: the story in a few sentences
-    extends: other_scenario        # optional: a name in the same folder, or a .yaml path
+    extends: other_scenario        # optional: a name or .yaml path relative to this file
+                                   # (else to the project's scenarios/ folder)
     parameters:                    # optional: model constants, in the model's units
       tfp_growth_rate: 0.027       # a constant
       cny_per_usd: {2015: 6.2284, 2020: 6.8974}   # a year→value path, linear in between
+      investment_share: {scale: 0.9, start: 2020, full: 2025}  # change of the inherited
+                                   # value: 'shift' adds, 'scale' multiplies; inherited up to
+                                   # 'start', full change from 'full', linear in between
     uncertain: {...}               # optional, see qdsim.uncertainty
+    calibration: {...}             # optional record written by `qdsim calibrate`
 
 Every parameter is checked against the model's own list (unit, allowed range); errors
 name the file, the line and the key. A loaded :class:`Scenario` is immutable.
@@ -27,6 +32,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+import numpy as np
 import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
@@ -35,7 +41,9 @@ from qdsim.errors import ScenarioError
 #: A parameter value: a constant, or a path of (year [year], value) points.
 ParameterValue = float | tuple[tuple[float, float], ...]
 
-TOP_LEVEL_KEYS = ("name", "title", "description", "extends", "parameters", "uncertain")
+TOP_LEVEL_KEYS = ("name", "title", "description", "extends", "parameters", "uncertain",
+                  "calibration")
+SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -146,12 +154,91 @@ def _check_value(path: Path, line: int, key: str, value: Any, info: ParameterInf
     return number
 
 
+@dataclass(frozen=True)
+class RelativeChange:
+    """A change of the inherited value: ``shift`` (added) or ``scale`` (multiplied).
+
+    The inherited value holds up to year ``start``, the full change applies from year
+    ``full`` on, linearly in between; without years the change applies throughout.
+    """
+
+    kind: str
+    amount: float
+    start: float | None
+    full: float | None
+    line: int
+
+
+RELATIVE_KEYS = ("shift", "scale", "start", "full")
+
+
+def _parse_relative(path: Path, line: int, key: str, value: dict) -> RelativeChange:
+    unknown = [k for k in value if k not in RELATIVE_KEYS]
+    kinds = [k for k in ("shift", "scale") if k in value]
+    if unknown or len(kinds) != 1:
+        raise ScenarioError(path, "a relative change takes one of 'shift' or 'scale' and"
+                            " optional 'start' and 'full' years", line=line, key=key)
+    numbers = {}
+    for entry in RELATIVE_KEYS:
+        if entry in value:
+            if not _is_number(value[entry]):
+                raise ScenarioError(path, f"'{entry}' must be a number, got {value[entry]!r}",
+                                    line=line, key=key)
+            numbers[entry] = float(value[entry])
+    start, full = numbers.get("start"), numbers.get("full")
+    if start is None and full is not None:
+        start = full - 1
+    if full is None and start is not None:
+        full = start + 1
+    if start is not None and not start < full:
+        raise ScenarioError(path, "'start' must be before 'full'", line=line, key=key)
+    return RelativeChange(kinds[0], numbers[kinds[0]], start, full, line)
+
+
+def _apply_relative(path: Path, key: str, change: RelativeChange, inherited: ParameterValue,
+                    info: ParameterInfo) -> ParameterValue:
+    """The inherited constant or path with ``change`` applied, checked against the range."""
+    def changed(number: float) -> float:
+        return number + change.amount if change.kind == "shift" else number * change.amount
+
+    if isinstance(inherited, tuple):
+        points = dict(inherited)
+    else:
+        points = {}
+    if change.start is None:
+        result: ParameterValue = (tuple((year, changed(v)) for year, v in inherited)
+                                  if isinstance(inherited, tuple) else changed(inherited))
+    else:
+        years = sorted(set(points) | {change.start, change.full})
+        known = sorted(points.items())
+
+        def base(year: float) -> float:
+            if not known:
+                return float(inherited)
+            return float(np.interp(year, [y for y, _ in known], [v for _, v in known]))
+
+        def weight(year: float) -> float:
+            return min(1.0, max(0.0, (year - change.start) / (change.full - change.start)))
+
+        result = tuple((year, base(year) + weight(year) * (changed(base(year)) - base(year)))
+                       for year in years)
+    values = [v for _, v in result] if isinstance(result, tuple) else [result]
+    for number in values:
+        _check_value(path, change.line, key, number, info)
+    return result
+
+
 def _parse_parameter(document: _Document, parameters_node: yaml.MappingNode, key: str,
-                     value: Any, info: ParameterInfo) -> ParameterValue:
+                     value: Any, info: ParameterInfo) -> ParameterValue | RelativeChange:
     path = document.path
     line = _key_lines(parameters_node)[key]
     if not isinstance(value, dict):
         return _check_value(path, line, key, value, info)
+    if any(str(k) in ("shift", "scale") for k in value):
+        if not info.time_varying and ("start" in value or "full" in value):
+            raise ScenarioError(path, "a start value takes a single number, not a path over"
+                                " years", line=line, key=key)
+        return _parse_relative(path, line, key, value)
     if not info.time_varying:
         raise ScenarioError(path, "a start value takes a single number, not a path over years",
                             line=line, key=key)
@@ -197,6 +284,10 @@ def _resolve_parent(document: _Document) -> Path | None:
     if candidate.suffix not in (".yaml", ".yml"):
         candidate = candidate.with_name(candidate.name + ".yaml")
     resolved = (document.path.parent / candidate).resolve()
+    if not resolved.is_file() and not candidate.is_absolute():
+        # A scenario copied out of the project still finds the project's own scenarios.
+        shipped = (SHIPPED_SCENARIOS / candidate).resolve()
+        resolved = shipped if shipped.is_file() else resolved
     if not resolved.is_file():
         raise ScenarioError(document.path, f"extends '{parent}': file {resolved} not found",
                             line=line, key="extends")
@@ -216,7 +307,7 @@ def _validate_top_level(document: _Document) -> None:
 
 
 def _parse_parameters(document: _Document, catalogue: Mapping[str, ParameterInfo]
-                      ) -> dict[str, tuple[ParameterValue, str]]:
+                      ) -> dict[str, tuple[ParameterValue | RelativeChange, str]]:
     raw = document.data.get("parameters")
     if raw is None:
         return {}
@@ -225,7 +316,7 @@ def _parse_parameters(document: _Document, catalogue: Mapping[str, ParameterInfo
         raise ScenarioError(document.path, "expected a mapping of parameter names to values",
                             line=document.lines.get("parameters"), key="parameters")
     lines = _key_lines(node)
-    parsed: dict[str, tuple[ParameterValue, str]] = {}
+    parsed: dict[str, tuple[ParameterValue | RelativeChange, str]] = {}
     for key, value in raw.items():
         name = str(key)
         if name not in catalogue:
@@ -267,6 +358,10 @@ def load_scenario(path: Path | str) -> Scenario:
     uncertain: dict[str, Mapping[str, Any]] = {}
     for document in reversed(chain):  # root first, then each child overrides
         for name, (value, origin) in _parse_parameters(document, catalogue).items():
+            if isinstance(value, RelativeChange):
+                value = _apply_relative(document.path, name, value,
+                                        merged.get(name, catalogue[name].default),
+                                        catalogue[name])
             merged[name] = value
             origins[name] = origin
         uncertain.update(parse_uncertain(document.path, document.data.get("uncertain"),

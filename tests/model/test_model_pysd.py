@@ -108,10 +108,19 @@ def test_economy_sector_capital_depreciates_without_investment():
     assert (frame["investment"] == 0).all()
 
 
+def test_output_shock_lowers_2020_only():
+    shocked = run(["gdp_real_flow"], {"output_shock_2020": 0.05})
+    calm = run(["gdp_real_flow"], {"output_shock_2020": 0.0})
+    ratio = shocked["gdp_real_flow"] / calm["gdp_real_flow"]
+    assert ratio.loc[2015:2018].eq(1).all()
+    assert ratio.loc[2019] == pytest.approx(0.95, rel=1e-12)  # the flow during 2020
+    assert ratio.loc[2020] > 0.95  # after 2020 only the lost investment remains
+
+
 def test_economy_sector_cobb_douglas_identity_and_deflator():
     columns = ["gdp_real_flow", "total_factor_productivity", "capital_stock", "employment",
                "gdp_deflator"]
-    frame = run(columns)
+    frame = run(columns, {"output_shock_2020": 0.0})
     produced = (frame["total_factor_productivity"] * frame["capital_stock"] ** 0.5
                 * frame["employment"] ** 0.5)
     np.testing.assert_allclose(frame["gdp_real_flow"], produced, rtol=1e-12)

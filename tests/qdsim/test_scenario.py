@@ -150,3 +150,27 @@ def test_duplicate_names_across_files(tmp_path):
     second = write(tmp_path, "two.yaml", scenario_text("same"))
     with pytest.raises(ScenarioError, match="also used by"):
         load_scenarios([first, second])
+
+
+def test_relative_changes_apply_to_the_inherited_value(tmp_path):
+    write(tmp_path, "parent.yaml", scenario_text("parent", "parameters:\n"
+          "  tfp_growth_rate: 0.02\n  investment_share: {2020: 0.4, 2030: 0.3}\n"))
+    child = write(tmp_path, "child.yaml", scenario_text("child", "extends: parent\n"
+                  "parameters:\n  tfp_growth_rate: {shift: 0.01, start: 2020, full: 2022}\n"
+                  "  investment_share: {scale: 0.5}\n"
+                  "  total_fertility_rate: {scale: 0.5, full: 2025}\n"))
+    scenario = load_scenario(child)
+    assert scenario.parameters["tfp_growth_rate"] == ((2020.0, 0.02), (2022.0, 0.03))
+    assert scenario.parameters["investment_share"] == ((2020.0, 0.2), (2030.0, 0.15))
+    # No inherited value in the files: the model's default (1.6) is the base.
+    assert scenario.parameters["total_fertility_rate"] == ((2024.0, 1.6), (2025.0, 0.8))
+
+
+def test_relative_change_out_of_range_or_malformed(tmp_path):
+    too_far = write(tmp_path, "far.yaml", scenario_text("far", "parameters:\n"
+                    "  tfp_growth_rate: {shift: 0.5, full: 2022}\n"))
+    error = error_of(too_far)
+    assert error.line == 5 and "outside the allowed range" in error.message
+    both = write(tmp_path, "both.yaml", scenario_text("both", "parameters:\n"
+                 "  tfp_growth_rate: {shift: 0.01, scale: 2}\n"))
+    assert "one of 'shift' or 'scale'" in error_of(both).message

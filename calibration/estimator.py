@@ -1,0 +1,242 @@
+"""The calibration estimator: weighted least squares, then a posterior sample.
+
+Follows scikit-learn's convention: settings go in the constructor, :meth:`Calibrator.fit`
+does the work and sets attributes ending in ``_``. Steps:
+
+1. global search: ``scipy.optimize.differential_evolution`` with ``vectorized=True``, so
+   each generation is one ensemble-engine call over the whole population;
+2. local refinement: ``scipy.optimize.least_squares`` (trust-region reflective, within the
+   bounds) with a finite-difference Jacobian computed in one ensemble call per iteration;
+3. posterior: ``emcee`` (affine-invariant ensemble sampler, Foreman-Mackey et al. 2013)
+   with flat priors inside the bounds and the Gaussian error model of the observations
+   file (independent errors, known sd), every walker of a step in one engine call;
+4. identification: posterior width against the prior width, one-at-a-time slices of the
+   cost across the bounds (flat slices), and strongly correlated pairs.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from calibration.fit_statistics import FitStatistics, fit_statistics
+from calibration.observations import CalibrationDataError, Observation
+from model.parameters import parameter_catalogue
+from qdsim.engine import simulate
+from qdsim.scenario import ParameterValue, suggest
+from qdsim.targets import summarize
+
+log = logging.getLogger(__name__)
+DEFAULT_FREE_PARAMETERS = Path(__file__).resolve().parent / "free_parameters.yaml"
+PENALTY = 1e10  # cost of a parameter set whose run is not finite [dimensionless]
+
+
+@dataclass(frozen=True)
+class FreeParameter:
+    """A parameter to estimate and its search bounds [model unit]."""
+
+    name: str
+    low: float
+    high: float
+
+
+def load_free_parameters(path: Path | str = DEFAULT_FREE_PARAMETERS) -> list[FreeParameter]:
+    """Read ``name: [low, high]`` entries and check them against the model's ranges."""
+    path = Path(path)
+    catalogue = parameter_catalogue()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise CalibrationDataError(path, f"cannot read free parameters: {error}") from error
+    if not isinstance(data, dict) or not data:
+        raise CalibrationDataError(path, "expected a mapping of parameter names to [low, high]")
+    free = []
+    for name, bounds in data.items():
+        if name not in catalogue:
+            raise CalibrationDataError(path, f"unknown parameter{suggest(name, tuple(catalogue))}",
+                                       key=name)
+        info = catalogue[name]
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or not info.minimum <= bounds[0] < bounds[1] <= info.maximum):
+            raise CalibrationDataError(path, f"bounds must be [low, high] inside the allowed"
+                                       f" range [{info.minimum:g}, {info.maximum:g}]", key=name)
+        free.append(FreeParameter(name, float(bounds[0]), float(bounds[1])))
+    return free
+
+
+class Calibrator:
+    """Estimate free parameters from observations with the ensemble engine.
+
+    Parameters
+    ----------
+    free_parameters
+        What to estimate, with bounds (default: ``calibration/free_parameters.yaml``).
+    base_parameters
+        Values of the other parameters (default: the model file's defaults).
+    seed
+        Seed of every random step (global search, walkers' start, sampler).
+    population_size, max_generations
+        Differential evolution: members per free parameter, and generations.
+    walkers, steps, burn_in, thin
+        Posterior sampler: walkers, steps per walker, steps discarded, and thinning.
+    """
+
+    def __init__(self, free_parameters: Sequence[FreeParameter] | None = None, *,
+                 base_parameters: Mapping[str, ParameterValue] | None = None, seed: int = 2020,
+                 population_size: int = 10, max_generations: int = 300, walkers: int = 64,
+                 steps: int = 500, burn_in: int = 200, thin: int = 5) -> None:
+        self.free_parameters = list(free_parameters or load_free_parameters())
+        self.base_parameters = dict(base_parameters or {})
+        self.seed = seed
+        self.population_size = population_size
+        self.max_generations = max_generations
+        self.walkers = max(walkers, 2 * len(self.free_parameters) + 2)
+        self.steps = steps
+        self.burn_in = burn_in
+        self.thin = thin
+
+    # -- model evaluation ------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.free_parameters]
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.array([[p.low, p.high] for p in self.free_parameters])
+
+    def model_values(self, matrix: np.ndarray) -> np.ndarray:
+        """The observations' statistics for each row of ``matrix`` (S, p): shape (S, m)."""
+        matrix = np.atleast_2d(matrix)
+        observations = self.observations_
+        first = min(o.first_year for o in observations)
+        years = np.arange(min(first, 2015), max(o.last_year for o in observations) + 1,
+                          dtype=float)
+        variables = sorted({o.variable for o in observations})
+        draws = {name: matrix[:, column] for column, name in enumerate(self.names)}
+        runs = simulate(self.base_parameters, matrix.shape[0], variables, years, draws=draws)
+        return np.column_stack([
+            summarize(runs[o.variable], years, o.statistic, year=o.year, period=o.period,
+                      label=o.id) for o in observations])
+
+    def residuals(self, matrix: np.ndarray) -> np.ndarray:
+        """Standardized residuals (model - observed) / sd, shape (S, m); non-finite -> large."""
+        values = self.model_values(matrix)
+        observed = np.array([o.value for o in self.observations_])
+        sd = np.array([o.sd for o in self.observations_])
+        residuals = (values - observed) / sd
+        return np.where(np.isfinite(residuals), residuals, math.sqrt(PENALTY))
+
+    def cost(self, matrix: np.ndarray) -> np.ndarray:
+        """Weighted sum of squares (chi-square) of each row of ``matrix`` (S, p)."""
+        return np.sum(self.residuals(matrix) ** 2, axis=1)
+
+    # -- fitting -----------------------------------------------------------------------
+    def fit(self, observations: Sequence[Observation]) -> Calibrator:
+        """Estimate the parameters; sets ``params_``, ``fit_stats_``, ``posterior_``, ..."""
+        from scipy.optimize import differential_evolution, least_squares
+
+        self.observations_ = list(observations)
+        if not self.observations_:
+            raise CalibrationDataError(None, "no observations to fit")
+        started = time.perf_counter()
+        bounds = self.bounds
+        global_result = differential_evolution(
+            lambda population: self.cost(population.T), bounds, vectorized=True,
+            updating="deferred", popsize=self.population_size, maxiter=self.max_generations,
+            seed=self.seed, polish=False, tol=1e-8, init="sobol")
+        log.info("global search: cost %.4g after %d evaluations", global_result.fun,
+                 global_result.nfev)
+        local_result = least_squares(
+            lambda x: self.residuals(x[None, :])[0], global_result.x,
+            jac=self._jacobian, bounds=(bounds[:, 0], bounds[:, 1]), method="trf",
+            x_scale=bounds[:, 1] - bounds[:, 0])
+        best = local_result.x if 2 * local_result.cost <= global_result.fun else global_result.x
+        self.params_ = {name: float(value) for name, value in zip(self.names, best, strict=True)}
+        self.cost_ = float(self.cost(best[None, :])[0])
+        self.global_cost_ = float(global_result.fun)
+        self.residuals_ = self.residuals(best[None, :])[0]
+        self.model_values_ = self.model_values(best[None, :])[0]
+        self.fit_stats_, self.moments_ = self._statistics(self.model_values_)
+        self.posterior_, self.acceptance_fraction_ = self._sample_posterior(best)
+        self.identification_ = self._identify(best)
+        self.elapsed_ = time.perf_counter() - started
+        return self
+
+    def _jacobian(self, x: np.ndarray) -> np.ndarray:
+        width = self.bounds[:, 1] - self.bounds[:, 0]
+        steps = 1e-6 * width
+        direction = np.where(x + steps <= self.bounds[:, 1], 1.0, -1.0)
+        matrix = np.vstack([x, x + np.diag(steps * direction)])
+        residuals = self.residuals(matrix)
+        return ((residuals[1:] - residuals[0]) / (steps * direction)[:, None]).T
+
+    def _statistics(self, values: np.ndarray) -> tuple[dict[str, FitStatistics], list[dict]]:
+        frame = pd.DataFrame({"variable": [o.variable for o in self.observations_],
+                              "statistic": [o.statistic for o in self.observations_],
+                              "year": [o.year for o in self.observations_],
+                              "observed": [o.value for o in self.observations_],
+                              "simulated": values})
+        levels = frame[frame["statistic"] == "value"].sort_values(["variable", "year"])
+        stats = {variable: fit_statistics(group["simulated"].to_numpy(),
+                                          group["observed"].to_numpy())
+                 for variable, group in levels.groupby("variable")}
+        moments = [{"id": o.id, "observed": o.value, "simulated": float(v),
+                    "difference": float(v - o.value)}
+                   for o, v in zip(self.observations_, values, strict=True)
+                   if o.statistic != "value"]
+        return stats, moments
+
+    def _log_probability(self, matrix: np.ndarray) -> np.ndarray:
+        inside = np.all((matrix >= self.bounds[:, 0]) & (matrix <= self.bounds[:, 1]), axis=1)
+        result = np.full(matrix.shape[0], -np.inf)
+        if inside.any():
+            result[inside] = -0.5 * self.cost(matrix[inside])
+        return result
+
+    def _sample_posterior(self, best: np.ndarray) -> tuple[pd.DataFrame, float]:
+        import emcee
+
+        rng = np.random.default_rng(self.seed)
+        width = self.bounds[:, 1] - self.bounds[:, 0]
+        start = best + 1e-3 * width * rng.standard_normal((self.walkers, len(best)))
+        start = np.clip(start, self.bounds[:, 0] + 1e-9 * width, self.bounds[:, 1] - 1e-9 * width)
+        sampler = emcee.EnsembleSampler(self.walkers, len(best), self._log_probability,
+                                        vectorize=True,
+                                        moves=[(emcee.moves.DEMove(), 0.8),
+                                               (emcee.moves.DESnookerMove(), 0.2)])
+        sampler._random = np.random.mtrand.RandomState(self.seed)  # seeded, no global RNG
+        sampler.run_mcmc(start, self.steps, progress=False)
+        chain = sampler.get_chain(discard=self.burn_in, thin=self.thin, flat=True)
+        return (pd.DataFrame(chain, columns=self.names),
+                float(np.mean(sampler.acceptance_fraction)))
+
+    def _identify(self, best: np.ndarray, points: int = 21) -> dict:
+        prior_sd = (self.bounds[:, 1] - self.bounds[:, 0]) / math.sqrt(12.0)
+        posterior_sd = self.posterior_.std().to_numpy()
+        grid = np.linspace(self.bounds[:, 0], self.bounds[:, 1], points)
+        matrix = np.repeat(best[None, :], points * len(best), axis=0)
+        for column in range(len(best)):
+            matrix[column * points:(column + 1) * points, column] = grid[:, column]
+        slices = (self.cost(matrix) - self.cost_).reshape(len(best), points)
+        correlation = self.posterior_.corr().to_numpy()
+        parameters = {}
+        for index, name in enumerate(self.names):
+            ratio = float(posterior_sd[index] / prior_sd[index])
+            rise = float(np.max(slices[index]))
+            parameters[name] = {
+                "posterior_sd_over_prior_sd": ratio,
+                "slice_cost_rise": rise,
+                "pinned_down": bool(ratio < 0.5 and rise > 4.0),
+            }
+        pairs = [(self.names[i], self.names[j], float(correlation[i, j]))
+                 for i in range(len(best)) for j in range(i + 1, len(best))
+                 if abs(correlation[i, j]) > 0.8]
+        return {"parameters": parameters, "correlated_pairs": pairs}

@@ -1,0 +1,115 @@
+"""Products of a calibration: the scenario file, the posterior sample and the fit report.
+
+``calibrated.yaml`` is an ordinary scenario (``scenarios/baseline.yaml`` extends it) with
+a ``calibration`` record: bounds, estimates, fit statistics, moments, identification,
+the data file's hash, the window, the model hash and the date. The posterior sample sits
+beside it as ``<stem>_posterior.nc`` (draw × parameter). Both are written atomically: an
+interrupted or failed calibration leaves the previous files as they were.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+import yaml
+
+from calibration.estimator import Calibrator
+from model import MODEL_PATH
+from model.pysd_engine import file_sha256
+from qdsim import __version__
+from qdsim.outputs import atomic_path, write_netcdf
+
+
+def posterior_path(calibrated: Path) -> Path:
+    """Where the posterior sample of ``calibrated`` lives."""
+    return calibrated.with_name(f"{calibrated.stem}_posterior.nc")
+
+
+def _rounded(value: float, digits: int = 6) -> float:
+    if not math.isfinite(value) or value == 0:
+        return float(value)
+    return float(f"{value:.{digits}g}")
+
+
+def calibration_record(calibrator: Calibrator, data_file: Path, data_sha256: str,
+                       window: tuple[int, int]) -> dict:
+    """The ``calibration`` block of the scenario file."""
+    posterior = calibrator.posterior_
+    summary = {
+        name: {"mean": _rounded(posterior[name].mean()), "sd": _rounded(posterior[name].std()),
+               "q05": _rounded(posterior[name].quantile(0.05)),
+               "q95": _rounded(posterior[name].quantile(0.95))}
+        for name in calibrator.names
+    }
+    return {
+        "date_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "qdsim_version": __version__,
+        "model_sha256": file_sha256(MODEL_PATH),
+        "data_file": data_file.name,
+        "data_sha256": data_sha256,
+        "window": list(window),
+        "method": "differential evolution + least squares (weighted by 1/sd^2), then emcee",
+        "seed": calibrator.seed,
+        "chi_square": _rounded(calibrator.cost_),
+        "observations": len(calibrator.observations_),
+        "elapsed_seconds": round(calibrator.elapsed_, 1),
+        "bounds": {p.name: [p.low, p.high] for p in calibrator.free_parameters},
+        "posterior_file": None,  # filled in by write_calibration
+        "posterior_draws": len(posterior),
+        "acceptance_fraction": _rounded(calibrator.acceptance_fraction_, 3),
+        "posterior_summary": summary,
+        "fit": {variable: {key: _rounded(value, 4) for key, value in stats.as_dict().items()}
+                for variable, stats in calibrator.fit_stats_.items()},
+        "moments": [{key: (_rounded(value) if isinstance(value, float) else value)
+                     for key, value in moment.items()} for moment in calibrator.moments_],
+        "identification": {
+            "parameters": {name: {key: (_rounded(value, 3) if isinstance(value, float) else value)
+                                  for key, value in entry.items()}
+                           for name, entry in calibrator.identification_["parameters"].items()},
+            "correlated_pairs": [[a, b, _rounded(r, 3)]
+                                 for a, b, r in calibrator.identification_["correlated_pairs"]],
+        },
+    }
+
+
+def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_sha256: str,
+                      window: tuple[int, int]) -> None:
+    """Write ``out`` (scenario YAML) and its posterior sample, each atomically."""
+    out = Path(out)
+    record = calibration_record(calibrator, data_file, data_sha256, window)
+    posterior_file = posterior_path(out)
+    record["posterior_file"] = posterior_file.name
+    document = {
+        "name": "calibrated",
+        "title": {"zh": f"{window[0]}-{window[1]}年历史校准参数",
+                  "en": f"Parameters calibrated to {window[0]}-{window[1]}"},
+        "description": (f"Written by `qdsim calibrate`: the parameters that best reproduce "
+                        f"{data_file.name} over {window[0]}-{window[1]}; every other value is "
+                        "the model file's default. Do not edit by hand; rerun the command."),
+        "parameters": {name: _rounded(value, 8) for name, value in calibrator.params_.items()},
+        "calibration": record,
+    }
+    draws = calibrator.posterior_
+    posterior = xr.Dataset(
+        {"draws": (("draw", "parameter"), draws.to_numpy())},
+        coords={"draw": np.arange(len(draws)), "parameter": list(draws.columns)},
+        attrs={"model_sha256": record["model_sha256"], "data_sha256": data_sha256,
+               "seed": calibrator.seed, "window": f"{window[0]}:{window[1]}"},
+    )
+    write_netcdf(posterior, posterior_file)
+    text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+    with atomic_path(out) as temporary:
+        temporary.write_text("# Written by `qdsim calibrate`. Do not edit by hand.\n" + text,
+                             encoding="utf-8")
+
+
+def read_posterior(path: Path) -> pd.DataFrame:
+    """The posterior sample (draw × parameter) stored at ``path``."""
+    with xr.open_dataset(path, engine="h5netcdf") as opened:
+        draws = opened["draws"].load()
+    return pd.DataFrame(draws.to_numpy(), columns=[str(p) for p in draws["parameter"].values])
