@@ -32,8 +32,8 @@ CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
 UNSUPPORTED_STRUCTURES = {
     "DelayNStructure": "DELAY N", "SmoothNStructure": "SMOOTH N", "TrendStructure": "TREND",
     "ForecastStructure": "FORECAST", "SampleIfTrueStructure": "SAMPLE IF TRUE",
-    "GetDataStructure": "GET DATA", "GetLookupsStructure": "GET LOOKUPS",
-    "GetConstantsStructure": "GET CONSTANTS", "DataStructure": "a data variable",
+    "GetDataStructure": "GET XLS/DIRECT DATA", "GetLookupsStructure": "GET XLS/DIRECT LOOKUPS",
+    "GetConstantsStructure": "GET XLS/DIRECT CONSTANTS", "DataStructure": "a data variable",
     "GameStructure": "GAME", "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
     "AllocateByPriorityStructure": "ALLOCATE BY PRIORITY",
     "SubscriptsReferenceStructure": "subscripts",
@@ -47,7 +47,7 @@ FUNCTIONS = {
     "arcsin": ("_np.arcsin({0})", 1), "arccos": ("_np.arccos({0})", 1),
     "arctan": ("_np.arctan({0})", 1), "power": ("_np.power({0}, {1})", 2),
     "min": ("_np.minimum({0}, {1})", 2), "max": ("_np.maximum({0}, {1})", 2),
-    "integer": ("_np.trunc({0})", 1), "not": ("_np.logical_not({0})", 1),
+    "integer": ("_np.trunc({0})", 1),
     "if_then_else": ("_np.where({0}, {1}, {2})", 3),
     "zidz": ("_xidz({0}, {1}, 0.0)", 2), "xidz": ("_xidz({0}, {1}, {2})", 3),
     # PySD: value * (time + time_step / 2 > start)
@@ -227,12 +227,12 @@ class _ElementTranslator:
         spec = self.builder.specification
         flow = self._sub_statement(name, "flow", node.flow, spec.loop)
         start = self._sub_statement(name, "init", node.initial, spec.initial)
-        update = f"{name} + {flow} * _dt"
         if node.non_negative:
-            update = f"_np.maximum({update}, 0.0)"
+            raise self.fail("a non-negative stock")
         self.builder.add_object(
             "integ", name, self.element,
-            Statement((name,), f"{name} = {update}", frozenset({flow}), self.element),
+            Statement((name,), f"{name} = {name} + {flow} * _dt", frozenset({flow}),
+                      self.element),
             Statement((name,), f"{name} = _as_state({start}, _n)", frozenset({start}),
                       self.element), ())
         return name
@@ -384,6 +384,9 @@ class _SpecificationBuilder:
         # Every loop statement can also be needed while initialising.
         for name, statement in spec.loop.items():
             spec.initial.setdefault(name, statement)
+        # Fail now, not at the first run, on a simultaneous equation loop.
+        _topological_order(set(spec.loop), spec.loop)
+        _topological_order(set(spec.initial), spec.initial)
         return spec
 
 
