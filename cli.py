@@ -101,18 +101,108 @@ def targets(
     targets_file: TargetsFile = None,
     set_target: TargetValues = None,
     time_step: TimeStep = None,
+    samples: Annotated[int, typer.Option("--samples", help="Draws per scenario from its"
+                                         " uncertain: block; 0 = one central run.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling design.")] = 1,
 ) -> None:
-    """Scenario × target table: projected value, target, gap, met or missed, first year."""
+    """Scenario × target table: projected value, target, gap, met or missed, first year.
+
+    With --samples N: P(met), first year met (10/50/90%) and gap quantiles over N draws.
+    """
     from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import verdict_table
+    from qdsim.tables import probability_summary, probability_table, verdict_table
     from qdsim.targets import evaluate
 
     _check_language(lang)
     loaded = load_scenarios(scenarios)
     chosen = _load_targets(targets_file, set_target)
-    typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
-                             chosen, lang))
+    if samples < 0:
+        raise QdsimError(f"--samples {samples}: must be 0 or more")
+    if samples == 0:
+        typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
+                                 chosen, lang))
+        return
+    from qdsim.batch import batch_in_memory
+
+    variables = sorted({t.variable for t in chosen})
+    results = batch_in_memory(loaded, samples=samples, seed=seed, variables=variables,
+                              time_step=time_step)
+    summary = probability_summary(evaluate(results, chosen), chosen)
+    typer.echo(probability_table(summary, chosen, lang))
+    typer.echo(f"\n{samples} draws per scenario, seed {seed}")
+
+
+@app.command()
+@reports_errors
+def batch(
+    scenarios: ScenarioPaths,
+    samples: Annotated[int, typer.Option("--samples", help="Draws per scenario.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for batch.zarr.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling design.")] = 1,
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Runs per chunk (task).")
+                          ] = 10_000,
+    method: Annotated[str, typer.Option("--method", help="Sampling design: lhs or sobol.")
+                      ] = "lhs",
+    variables: Annotated[str | None, typer.Option("--variables", help="Comma-separated"
+                                                  " outputs to keep (default: all).")] = None,
+    workers: Annotated[int, typer.Option("--workers", help="Start a local Dask cluster with"
+                                         " this many worker processes (0: run here).")] = 0,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of an existing"
+                                                  " Dask scheduler, tcp://HOST:PORT.")] = None,
+    time_step: TimeStep = None,
+) -> None:
+    """Monte Carlo batch: N draws per scenario into DIR/batch.zarr; resumable."""
+    from qdsim.batch import run_batch
+    from qdsim.scenario import load_scenarios
+
+    if method not in ("lhs", "sobol"):
+        raise QdsimError(f"--method '{method}': allowed values are lhs and sobol")
+    if workers < 0:
+        raise QdsimError(f"--workers {workers}: must be 0 or more")
+    loaded = load_scenarios(scenarios)
+    chosen = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
+    with _dask_client(workers, scheduler) as client, typer.progressbar(
+            length=1, label="chunks", file=None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        store = run_batch(loaded, out, samples=samples, seed=seed, chunk_size=chunk_size,
+                          method=method, variables=chosen, time_step=time_step,
+                          client=client, progress=progress)
+    typer.echo(f"wrote {store} ({len(loaded)} scenarios × {samples} samples)")
+
+
+class _dask_client:
+    """Context: a Dask client for --scheduler or --workers, or None to run in process."""
+
+    def __init__(self, workers: int, scheduler: str | None) -> None:
+        self.workers, self.scheduler = workers, scheduler
+        self.client = self.cluster = None
+
+    def __enter__(self):
+        if not self.scheduler and self.workers == 0:
+            return None
+        from distributed import Client, LocalCluster
+
+        try:
+            if self.scheduler:
+                self.client = Client(self.scheduler, timeout="10s")
+            else:
+                self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                            processes=True, dashboard_address=None)
+                self.client = Client(self.cluster)
+        except (OSError, TimeoutError) as error:
+            raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"
+                             ) from error
+        return self.client
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
 
 
 @app.command()

@@ -95,8 +95,10 @@ def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_s
         "calibration": record,
     }
     draws = calibrator.posterior_
+    estimates = [calibrator.params_[name] for name in draws.columns]
     posterior = xr.Dataset(
-        {"draws": (("draw", "parameter"), draws.to_numpy())},
+        {"draws": (("draw", "parameter"), draws.to_numpy()),
+         "estimate": (("parameter",), np.asarray(estimates, dtype=float))},
         coords={"draw": np.arange(len(draws)), "parameter": list(draws.columns)},
         attrs={"model_sha256": record["model_sha256"], "data_sha256": data_sha256,
                "seed": calibrator.seed, "window": f"{window[0]}:{window[1]}"},
@@ -108,8 +110,11 @@ def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_s
                              encoding="utf-8")
 
 
-def read_posterior(path: Path) -> pd.DataFrame:
-    """The posterior sample (draw × parameter) stored at ``path``."""
+def read_posterior(path: Path) -> tuple[pd.DataFrame, pd.Series]:
+    """The posterior sample (draw × parameter) at ``path`` and the point estimates."""
     with xr.open_dataset(path, engine="h5netcdf") as opened:
         draws = opened["draws"].load()
-    return pd.DataFrame(draws.to_numpy(), columns=[str(p) for p in draws["parameter"].values])
+        estimate = opened["estimate"].load()
+    names = [str(p) for p in draws["parameter"].values]
+    return (pd.DataFrame(draws.to_numpy(), columns=names),
+            pd.Series(estimate.to_numpy(), index=names))

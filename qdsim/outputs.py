@@ -72,15 +72,22 @@ def write_csv(dataset: xr.Dataset, final: Path) -> None:
 
 
 def read_results(path: Path | str) -> xr.Dataset:
-    """Open a results file written by qdsim and load it into memory."""
+    """Open a qdsim results file: NetCDF (loaded into memory) or a batch's Zarr store
+    (opened lazily: select what you need before loading)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ResultsError(path, "results file not found")
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as opened:
-            dataset = opened.load()
-    except Exception as error:  # h5py/xarray raise many types for a damaged file
-        raise ResultsError(path, f"not a readable NetCDF results file ({error})") from error
+        if path.is_dir():
+            dataset = xr.open_zarr(path)
+        else:
+            with xr.open_dataset(path, engine="h5netcdf") as opened:
+                dataset = opened.load()
+    except Exception as error:  # h5py/zarr/xarray raise many types for a damaged file
+        raise ResultsError(path, f"not a readable results file ({error})") from error
     if "model_sha256" not in dataset.attrs or "scenario" not in dataset.dims:
         raise ResultsError(path, "not a qdsim results file (no model hash or scenario axis)")
+    if path.is_dir() and int(dataset.attrs.get("complete", 0)) != 1:
+        raise ResultsError(path, "the batch is not complete; rerun the same 'qdsim batch'"
+                           " command to finish it")
     return dataset

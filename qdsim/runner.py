@@ -60,11 +60,11 @@ def pysd_inputs(parameters: dict[str, ParameterValue]) -> dict[str, float | pd.S
     return inputs
 
 
-def variable_attributes() -> dict[str, dict[str, str]]:
-    """``units`` and ``long_name`` of every output variable, from the model file."""
+def variable_attributes(variables: Sequence[str] = OUTPUT_VARIABLES) -> dict[str, dict[str, str]]:
+    """``units`` and ``long_name`` of output variables, from the model file."""
     documentation = model_documentation(MODEL_PATH).set_index("Py Name")
     attributes = {}
-    for name in OUTPUT_VARIABLES:
+    for name in variables:
         row = documentation.loc[name]
         attributes[name] = {"units": str(row["Units"]), "long_name": str(row["Comment"]).strip()}
     return attributes
@@ -86,13 +86,15 @@ def _scenario_coordinates(scenarios: Sequence[Scenario]) -> dict[str, tuple]:
 
 def label_results(values: dict[str, np.ndarray], scenarios: Sequence[Scenario],
                   years: np.ndarray, *, engine: str, time_step: float,
-                  extra_dims: tuple[str, ...] = ()) -> xr.Dataset:
+                  extra_dims: tuple[str, ...] = (),
+                  variables: Sequence[str] = OUTPUT_VARIABLES) -> xr.Dataset:
     """Wrap arrays of shape (scenario, *extra, year) into the labelled result Dataset."""
-    attributes = variable_attributes()
+    attributes = variable_attributes(variables)
     dims = ("scenario", *extra_dims, "year")
     data_vars = {
-        name: xr.Variable(dims, np.asarray(values[name], dtype=float), attrs=attributes[name])
-        for name in OUTPUT_VARIABLES
+        name: xr.Variable(dims, values[name] if hasattr(values[name], "dask") else
+                          np.asarray(values[name], dtype=float), attrs=attributes[name])
+        for name in variables
     }
     coords = {**_scenario_coordinates(scenarios), "year": ("year", years.astype(int))}
     dataset = xr.Dataset(data_vars, coords=coords)

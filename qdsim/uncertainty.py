@@ -39,6 +39,7 @@ REQUIRED_FIELDS = {
     "normal": ("mean", "sd"),
     "lognormal": ("median", "sigma"),
     "choice": ("values",),
+    "posterior": (),
 }
 OPTIONAL_FIELDS = {
     "uniform": (),
@@ -46,7 +47,10 @@ OPTIONAL_FIELDS = {
     "normal": ("low", "high"),
     "lognormal": ("low", "high"),
     "choice": ("weights",),
+    "posterior": ("file",),
 }
+SHIPPED_POSTERIOR = (Path(__file__).resolve().parent.parent / "calibration"
+                     / "calibrated_posterior.nc")
 APPLY_MODES = ("replace", "shift", "scale")
 SAMPLING_METHODS = ("lhs", "sobol")
 
@@ -83,6 +87,8 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
         if field not in spec:
             raise _fail(path, line, key, f"{distribution} needs '{field}'")
     parsed: dict[str, Any] = {"distribution": distribution, "apply": apply}
+    if distribution == "posterior":
+        return MappingProxyType(_posterior_spec(path, line, key, spec))
     if distribution == "choice":
         values = spec["values"]
         if not isinstance(values, list) or not values:
@@ -101,6 +107,32 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
                 parsed[field] = _number(path, line, key, field, spec[field])
     _check_consistency(path, line, key, parsed, info)
     return MappingProxyType(parsed)
+
+
+def _posterior_spec(path: Path, line: int | None, key: str, spec: dict) -> dict[str, Any]:
+    """Posterior draws act as shifts: draw minus the calibrated estimate, added to the
+    scenario's value, so a scenario's own changes survive."""
+    from calibration.output import read_posterior
+
+    if spec.get("apply", "shift") != "shift":
+        raise _fail(path, line, key, "posterior draws apply as 'shift' from the calibrated"
+                    " estimate; no other 'apply' is allowed")
+    given = spec.get("file")
+    if given is not None and not isinstance(given, str):
+        raise _fail(path, line, key, "'file' must be a path to a posterior sample")
+    posterior_file = SHIPPED_POSTERIOR if given is None else (path.parent / given).resolve()
+    if not posterior_file.is_file():
+        raise _fail(path, line, key, f"posterior sample {posterior_file} not found; run"
+                    " 'qdsim calibrate' first")
+    try:
+        draws, _ = read_posterior(posterior_file)
+    except Exception as error:  # h5py/xarray raise many types for a damaged file
+        raise _fail(path, line, key, f"cannot read the posterior sample {posterior_file}:"
+                    f" {error}") from error
+    if key not in draws.columns:
+        raise _fail(path, line, key, f"not in the posterior sample {posterior_file.name};"
+                    f" it holds: {', '.join(draws.columns)}")
+    return {"distribution": "posterior", "apply": "shift", "file": str(posterior_file)}
 
 
 def _check_consistency(path: Path, line: int | None, key: str, spec: dict[str, Any],

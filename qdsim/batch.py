@@ -1,0 +1,217 @@
+"""Scenario batches: many draws per scenario through the ensemble engine, in chunks.
+
+A batch is one Zarr store ``DIR/batch.zarr`` holding a Dataset with dims (scenario,
+sample, year), plus the sampled parameters as ``sampled_<name>`` (scenario, sample).
+The store's layout is written first (no data); each chunk of samples is then computed
+and written into its own region, and a marker file in ``DIR/batch.zarr.progress/`` is
+created only after the region is on disk. Rerunning the same command skips chunks with a
+marker and recomputes the others: an interrupted batch (even ``kill -9``) finishes with
+no run lost or duplicated, since every chunk's draws depend only on the seed. Chunks can
+run as tasks on a ``dask.distributed`` cluster; results are the same as in process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from model import MODEL_PATH
+from model.pysd_engine import control_values, file_sha256
+from qdsim.engine import simulate
+from qdsim.errors import QdsimError
+from qdsim.runner import OUTPUT_VARIABLES, label_results, model_years
+from qdsim.sampling import Design, design
+from qdsim.scenario import ParameterValue, Scenario
+
+log = logging.getLogger(__name__)
+STORE_NAME = "batch.zarr"
+
+
+class BatchError(QdsimError):
+    """A batch cannot be started or resumed as asked."""
+
+
+def compute_chunk(parameters: Mapping[str, ParameterValue], count: int,
+                  draws: Mapping[str, np.ndarray], modes: Mapping[str, str],
+                  variables: Sequence[str], years: np.ndarray,
+                  time_step: float | None) -> dict[str, np.ndarray]:
+    """``count`` runs: each variable as (count, years). A pure function (a dask task)."""
+    return simulate(parameters, count, list(variables), years, draws=draws, modes=modes,
+                    time_step=time_step)
+
+
+def _manifest(scenarios: Sequence[Scenario], samples: int, seed: int, chunk_size: int,
+              method: str, variables: Sequence[str], time_step: float | None) -> dict:
+    return {
+        "model_sha256": file_sha256(MODEL_PATH),
+        "scenarios": [[s.name, s.sha256()] for s in scenarios],
+        "samples": samples, "seed": seed, "chunk_size": chunk_size, "method": method,
+        "variables": list(variables), "time_step": time_step,
+    }
+
+
+def _template(scenarios: Sequence[Scenario], designs: Sequence[Design], samples: int,
+              years: np.ndarray, variables: Sequence[str], chunk_size: int, manifest: dict,
+              time_step: float) -> xr.Dataset:
+    import dask.array as dask_array
+
+    shape = (len(scenarios), samples, len(years))
+    chunks = (1, min(chunk_size, samples), len(years))
+    empty = {name: dask_array.full(shape, np.nan, chunks=chunks) for name in variables}
+    dataset = label_results(empty, scenarios, years, engine="ensemble", time_step=time_step,
+                            extra_dims=("sample",), variables=variables)
+    sampled_names = sorted({name for d in designs for name in d.sampled})
+    for name in sampled_names:
+        dataset[f"sampled_{name}"] = (("scenario", "sample"), dask_array.full(
+            shape[:2], np.nan, chunks=chunks[:2]))
+        dataset[f"sampled_{name}"].attrs["long_name"] = f"sampled value of {name}"
+    dataset = dataset.assign_coords(sample=np.arange(samples))
+    dataset.attrs.update({"seed": seed_of(manifest), "samples": samples,
+                          "sampling": manifest["method"], "complete": 0,
+                          "qdsim_manifest": json.dumps(manifest, sort_keys=True)})
+    return dataset
+
+
+def seed_of(manifest: dict) -> int:
+    return int(manifest["seed"])
+
+
+def _create_store(store: Path, template: xr.Dataset) -> None:
+    scratch = Path(tempfile.mkdtemp(dir=store.parent, prefix=f".{store.name}."))
+    try:
+        template.to_zarr(scratch / STORE_NAME, mode="w", compute=False, zarr_format=2,
+                         consolidated=True)
+        os.replace(scratch / STORE_NAME, store)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _open_or_create(out: Path, manifest: dict, make_template: Callable[[], xr.Dataset]) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    store = out / STORE_NAME
+    if store.exists():
+        try:
+            existing = json.loads(xr.open_zarr(store).attrs["qdsim_manifest"])
+        except Exception as error:  # zarr raises many types for a damaged store
+            raise BatchError(f"{store}: not a readable qdsim batch ({error}); delete it or"
+                             " choose another --out") from error
+        if existing != manifest:
+            raise BatchError(f"{store}: holds a different batch (scenarios, samples, seed,"
+                             " chunk size, variables or model differ); delete it or choose"
+                             " another --out")
+        log.info("resuming batch in %s", store)
+        return store
+    _create_store(store, make_template())
+    return store
+
+
+def _marker(store: Path, scenario_index: int, chunk_index: int) -> Path:
+    return store.with_name(store.name + ".progress") / f"{scenario_index}-{chunk_index}"
+
+
+def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
+                 values: dict[str, np.ndarray], sampled: dict[str, np.ndarray]) -> None:
+    data = {name: (("scenario", "sample", "year"), array[None, :, :])
+            for name, array in values.items()}
+    data.update({f"sampled_{name}": (("scenario", "sample"), array[None, start:stop])
+                 for name, array in sampled.items()})
+    region = {"scenario": slice(scenario_index, scenario_index + 1),
+              "sample": slice(start, stop), "year": slice(None)}
+    xr.Dataset(data).to_zarr(store, region=region, zarr_format=2)
+
+
+def run_batch(scenarios: Sequence[Scenario], out: Path, *, samples: int, seed: int,
+              chunk_size: int = 10_000, method: str = "lhs",
+              variables: Sequence[str] | None = None, time_step: float | None = None,
+              client=None, progress: Callable[[int, int], None] | None = None) -> Path:
+    """Run (or resume) a batch into ``out/batch.zarr``; returns the store's path.
+
+    ``client``: a ``dask.distributed.Client`` to run chunks as tasks, or None to run them
+    in this process. ``progress(done, total)`` is called as chunks finish.
+    """
+    if samples < 1 or chunk_size < 1:
+        raise BatchError("--samples and --chunk-size must be at least 1")
+    variables = list(variables or OUTPUT_VARIABLES)
+    unknown = [v for v in variables if v not in OUTPUT_VARIABLES]
+    if unknown:
+        raise BatchError(f"unknown output variables: {', '.join(unknown)}; allowed:"
+                         f" {', '.join(OUTPUT_VARIABLES)}")
+    years = model_years()
+    step = control_values()["time_step"] if time_step is None else float(time_step)
+    manifest = _manifest(scenarios, samples, seed, chunk_size, method, variables, time_step)
+    designs = [design(s, samples, seed, method) for s in scenarios]
+    store = _open_or_create(Path(out), manifest, lambda: _template(
+        scenarios, designs, samples, years, variables, chunk_size, manifest, step))
+    _marker(store, 0, 0).parent.mkdir(exist_ok=True)
+    chunk_starts = list(range(0, samples, chunk_size))
+    pending = [(s, c) for s in range(len(scenarios)) for c in range(len(chunk_starts))
+               if not _marker(store, s, c).exists()]
+    total = len(scenarios) * len(chunk_starts)
+    done = total - len(pending)
+    if progress:
+        progress(done, total)
+
+    def arguments(scenario_index: int, chunk_index: int):
+        start = chunk_starts[chunk_index]
+        stop = min(start + chunk_size, samples)
+        chosen = designs[scenario_index]
+        draws = {name: values[start:stop] for name, values in chosen.draws.items()}
+        return (dict(scenarios[scenario_index].parameters), stop - start, draws, chosen.modes,
+                variables, years, time_step), start, stop
+
+    def finish(scenario_index: int, chunk_index: int, start: int, stop: int, values) -> None:
+        nonlocal done
+        _write_chunk(store, scenario_index, start, stop, values,
+                     designs[scenario_index].sampled)
+        _marker(store, scenario_index, chunk_index).touch()
+        done += 1
+        if progress:
+            progress(done, total)
+
+    if client is None:
+        for scenario_index, chunk_index in pending:
+            task, start, stop = arguments(scenario_index, chunk_index)
+            finish(scenario_index, chunk_index, start, stop, compute_chunk(*task))
+    else:
+        from distributed import as_completed
+
+        futures = {}
+        for scenario_index, chunk_index in pending:
+            task, start, stop = arguments(scenario_index, chunk_index)
+            futures[client.submit(compute_chunk, *task, pure=False)] = (scenario_index, chunk_index,
+                                                                   start, stop)
+        for future in as_completed(futures):
+            finish(*futures.pop(future), future.result())
+    import zarr
+
+    group = zarr.open_group(str(store), mode="r+")
+    group.attrs["complete"] = 1
+    zarr.consolidate_metadata(str(store))
+    return store
+
+
+def batch_in_memory(scenarios: Sequence[Scenario], *, samples: int, seed: int,
+                    variables: Sequence[str], method: str = "lhs",
+                    time_step: float | None = None) -> xr.Dataset:
+    """A small batch kept in memory (for target probabilities): dims scenario, sample, year."""
+    years = model_years()
+    collected = {name: np.empty((len(scenarios), samples, len(years))) for name in variables}
+    for index, scenario in enumerate(scenarios):
+        chosen = design(scenario, samples, seed, method)
+        runs = compute_chunk(dict(scenario.parameters), samples, chosen.draws, chosen.modes,
+                             variables, years, time_step)
+        for name in variables:
+            collected[name][index] = runs[name]
+    step = control_values()["time_step"] if time_step is None else float(time_step)
+    dataset = label_results(collected, scenarios, years, engine="ensemble", time_step=step,
+                            extra_dims=("sample",), variables=variables)
+    dataset.attrs.update({"seed": seed, "samples": samples, "sampling": method})
+    return dataset.assign_coords(sample=np.arange(samples))

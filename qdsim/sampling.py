@@ -1,0 +1,83 @@
+"""From a scenario's ``uncertain:`` block to per-run draws for the ensemble engine.
+
+Each independently sampled parameter takes one dimension of a Latin hypercube or scrambled
+Sobol design; all parameters drawn from a calibration posterior share one more dimension,
+which picks whole rows of the posterior sample, so their correlations are kept. The
+design depends only on the seed and the set of uncertain parameters, so scenarios with
+the same uncertainties get the same draws (common random numbers for comparisons).
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from model.parameters import parameter_catalogue
+from qdsim.errors import ScenarioError
+from qdsim.scenario import Scenario
+from qdsim.uncertainty import transform, unit_samples
+
+
+@dataclass(frozen=True)
+class Design:
+    """Draws for ``samples`` runs of one scenario.
+
+    ``draws[name]`` has shape (samples,): the value that ``modes[name]`` applies (a
+    replacement value, a shift or a factor [parameter unit or dimensionless]);
+    ``sampled[name]`` is what the run used, for the results file: the drawn value, or for
+    posterior parameters the posterior draw itself.
+    """
+
+    draws: dict[str, np.ndarray]
+    modes: dict[str, str]
+    sampled: dict[str, np.ndarray]
+
+
+@lru_cache(maxsize=4)
+def _posterior(path: str):
+    from calibration.output import read_posterior
+
+    return read_posterior(path)
+
+
+def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
+    """The draws of ``scenario``'s uncertain parameters for ``samples`` runs."""
+    catalogue = parameter_catalogue()
+    independent = sorted(n for n, s in scenario.uncertain.items()
+                         if s["distribution"] != "posterior")
+    posterior = sorted(n for n, s in scenario.uncertain.items()
+                       if s["distribution"] == "posterior")
+    for name in independent:
+        if scenario.uncertain[name]["apply"] == "replace" and isinstance(
+                scenario.parameters.get(name), tuple):
+            raise ScenarioError(scenario.path, "the scenario gives a path for this parameter;"
+                                " an uncertain draw must 'shift' or 'scale' it",
+                                key=name)
+    dimensions = len(independent) + (1 if posterior else 0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
+        unit = unit_samples(dimensions, samples, seed, method)
+    draws: dict[str, np.ndarray] = {}
+    modes: dict[str, str] = {}
+    sampled: dict[str, np.ndarray] = {}
+    for column, name in enumerate(independent):
+        spec = scenario.uncertain[name]
+        draws[name] = transform(spec, unit[:, column], catalogue[name])
+        modes[name] = spec["apply"]
+        sampled[name] = draws[name]
+    files = {scenario.uncertain[name]["file"] for name in posterior}
+    if len(files) > 1:
+        raise ScenarioError(scenario.path, "posterior parameters must come from one sample"
+                            f" file, found {len(files)}", key="uncertain")
+    if posterior:
+        table, estimate = _posterior(files.pop())
+        rows = np.minimum((unit[:, -1] * len(table)).astype(int), len(table) - 1)
+        for name in posterior:
+            values = table[name].to_numpy()[rows]
+            draws[name] = values - estimate[name]
+            modes[name] = "shift"
+            sampled[name] = values
+    return Design(draws, modes, sampled)
