@@ -57,6 +57,42 @@ FUNCTIONS = {
     "pulse": ("_pulse(time, {0}, {1})", 2),
 }
 
+# How each stateful structure becomes generated code. "loop" parts are evaluated at each
+# step, "initial" parts once; in the templates {o} is the object's name. Semantics follow
+# pysd/py_backend/statefuls.py (Integ, DelayFixed, Smooth, Delay, Initial).
+STATEFUL_TEMPLATES = {
+    "IntegStructure": {
+        "prefix": "_integ", "loop": {"flow": "flow"}, "initial": {"init": "initial"},
+        "owned": (), "output": None,
+        "update": "{o} = {o} + {o}__flow * _dt",
+        "start": "{o} = _as_state({o}__init, _n)"},
+    "DelayFixedStructure": {
+        "prefix": "_delayfixed", "loop": {"input": "input"},
+        "initial": {"init": "initial", "delay": "delay_time"},
+        "owned": ("__ring", "__order"), "output": None,
+        "update": "{o} = _delay_fixed_push({o}__ring, {o}__order, _k, {o}__input)",
+        "start": "{o}, {o}__ring, {o}__order = _delay_fixed_start({o}__init, {o}__delay, _dt, "
+                 "_n)"},
+    "SmoothStructure": {
+        "prefix": "_smooth", "loop": {"input": "input", "time": "smooth_time"},
+        "initial": {"init": "initial"}, "owned": ("__state",), "output": None,
+        "update": "{o}__state = {o}__state + _smooth_change({o}__state, {o}__input, {o}__time, "
+                  "{order}) * _dt\n{o} = {o}__state[-1]",
+        "start": "{o}__state = _stages({o}__init, {order}, _n)\n{o} = {o}__state[-1]"},
+    "DelayStructure": {
+        "prefix": "_delay", "loop": {"input": "input", "time": "delay_time"},
+        "initial": {"init": "initial"}, "owned": ("__state",),
+        # The output divides by the current delay time, as PySD's Delay.__call__ does.
+        "output": "{o} = {o}__state[-1] / {o}__time",
+        "update": "{o}__state = {o}__state + _delay_change({o}__state, {o}__input, {o}__time) "
+                  "* _dt",
+        "start": "{o}__state = _delay_start({o}__init, {o}__time, {order}, _dt, _n, "
+                 "{element})\n{o} = {o}__state[-1] / {o}__time"},
+    "InitialStructure": {
+        "prefix": "_initial", "loop": {}, "initial": {"init": "initial"}, "owned": (),
+        "output": None, "update": None, "start": "{o} = _frozen({o}__init)"},
+}
+
 # Helper names of the generated code whose value never changes during a run.
 FIXED_HELPERS = frozenset({"_np", "_dt", "_n", "_interpolate", "_pulse", "_xidz"})
 
@@ -202,104 +238,51 @@ class _ElementTranslator:
         self.builder.add_table(name, node.lookups, self)
         return self.lookup_call(argument, name)
 
-    def _sub_statement(self, name: str, role: str, node, target: dict) -> str:
-        """Translate ``node`` into its own statement ``name__role`` stored in ``target``."""
+    def _part(self, name: str, role: str, node, each_step: bool) -> str:
+        """Translate ``node`` into the statement ``name__role``, evaluated at each step
+        (a loop statement) or only at the initial time; returns its identifier."""
         translator = _ElementTranslator(self.builder, self.element, self.identifier)
         code = translator.expression(node)
         identifier = f"{name}__{role}"
-        target[identifier] = Statement(
+        spec = self.builder.specification
+        (spec.loop if each_step else spec.initial)[identifier] = Statement(
             (identifier,), f"{identifier} = {code}", frozenset(translator.dependencies),
             self.element)
         return identifier
 
-    def _new_object(self, prefix: str) -> str:
-        name = self.builder.new_name(self.identifier, prefix)
-        self.dependencies.add(name)
-        return name
-
-    def _integer_order(self, order) -> int:
+    def _stateful(self, node) -> str:
+        """Create the stateful object of an INTEG, DELAY FIXED, SMOOTH, DELAY or INITIAL."""
+        template = STATEFUL_TEMPLATES[type(node).__name__]
+        if getattr(node, "non_negative", False):
+            raise self.fail("a non-negative stock")
+        order = getattr(node, "order", 1)
         if not _numeric(order) or int(order) != order or order < 1:
             raise self.fail(f"a delay or smooth of order {order!r}")
-        return int(order)
+        name = self.builder.new_name(self.identifier, template["prefix"])
+        self.dependencies.add(name)
+        loop = {self._part(name, role, getattr(node, field_name), True)
+                for role, field_name in template["loop"].items()}
+        initial = {self._part(name, role, getattr(node, field_name), False)
+                   for role, field_name in template["initial"].items()}
+        fill = {"o": name, "order": int(order), "element": repr(self.element)}
+        targets = (name, *(name + suffix for suffix in template["owned"]))
 
-    def _IntegStructure(self, node) -> str:
-        name = self._new_object("_integ")
-        spec = self.builder.specification
-        flow = self._sub_statement(name, "flow", node.flow, spec.loop)
-        start = self._sub_statement(name, "init", node.initial, spec.initial)
-        if node.non_negative:
-            raise self.fail("a non-negative stock")
-        self.builder.add_object(
-            "integ", name, self.element,
-            Statement((name,), f"{name} = {name} + {flow} * _dt", frozenset({flow}),
-                      self.element),
-            Statement((name,), f"{name} = _as_state({start}, _n)", frozenset({start}),
-                      self.element), ())
+        def statement(key: str, dependencies: set[str]) -> Statement | None:
+            if template[key] is None:
+                return None
+            code = template[key].format(**fill)
+            used = {part for part in loop if part in code} | dependencies
+            return Statement(targets, code, frozenset(used), self.element)
+
+        if template["output"]:
+            self.builder.specification.loop[name] = statement("output", {name + "__state"})
+        self.builder.add_object(template["prefix"][1:], name, self.element,
+                                statement("update", set()), statement("start", initial),
+                                targets[1:])
         return name
 
-    def _DelayFixedStructure(self, node) -> str:
-        name = self._new_object("_delayfixed")
-        spec = self.builder.specification
-        value = self._sub_statement(name, "input", node.input, spec.loop)
-        start = self._sub_statement(name, "init", node.initial, spec.initial)
-        delay = self._sub_statement(name, "delay", node.delay_time, spec.initial)
-        ring, order = f"{name}__ring", f"{name}__order"
-        self.builder.add_object(
-            "delay_fixed", name, self.element,
-            Statement((name,), f"{name} = _delay_fixed_push({ring}, {order}, _k, {value})",
-                      frozenset({value}), self.element),
-            Statement((name, ring, order),
-                      f"{name}, {ring}, {order} = _delay_fixed_start({start}, {delay}, _dt, _n)",
-                      frozenset({start, delay}), self.element), (ring, order))
-        return name
-
-    def _SmoothStructure(self, node) -> str:
-        name = self._new_object("_smooth")
-        order = self._integer_order(node.order)
-        spec = self.builder.specification
-        value = self._sub_statement(name, "input", node.input, spec.loop)
-        smooth_time = self._sub_statement(name, "time", node.smooth_time, spec.loop)
-        start = self._sub_statement(name, "init", node.initial, spec.initial)
-        state = f"{name}__state"
-        self.builder.add_object(
-            "smooth", name, self.element,
-            Statement((name, state),
-                      f"{state} = {state} + _smooth_change({state}, {value}, {smooth_time}, "
-                      f"{order}) * _dt\n{name} = {state}[-1]",
-                      frozenset({value, smooth_time}), self.element),
-            Statement((name, state), f"{state} = _stages({start}, {order}, _n)\n"
-                      f"{name} = {state}[-1]", frozenset({start}), self.element), (state,))
-        return name
-
-    def _DelayStructure(self, node) -> str:
-        name = self._new_object("_delay")
-        order = self._integer_order(node.order)
-        spec = self.builder.specification
-        value = self._sub_statement(name, "input", node.input, spec.loop)
-        delay_time = self._sub_statement(name, "time", node.delay_time, spec.loop)
-        start = self._sub_statement(name, "init", node.initial, spec.initial)
-        state = f"{name}__state"
-        # The output divides by the current delay time, as PySD's Delay.__call__ does.
-        spec.loop[name] = Statement((name,), f"{name} = {state}[-1] / {delay_time}",
-                                    frozenset({state, delay_time}), self.element)
-        self.builder.add_object(
-            "delay", name, self.element,
-            Statement((state,), f"{state} = {state} + _delay_change({state}, {value}, "
-                      f"{delay_time}) * _dt", frozenset({value, delay_time}), self.element),
-            Statement((name, state),
-                      f"{state} = _delay_start({start}, {delay_time}, {order}, _dt, _n, "
-                      f"{self.element!r})\n{name} = {state}[-1] / {delay_time}",
-                      frozenset({start, delay_time}), self.element), (state,))
-        return name
-
-    def _InitialStructure(self, node) -> str:
-        name = self._new_object("_initial")
-        start = self._sub_statement(name, "init", node.initial, self.builder.specification.initial)
-        self.builder.add_object(
-            "initial", name, self.element, None,
-            Statement((name,), f"{name} = _frozen({start})", frozenset({start}), self.element),
-            ())
-        return name
+    _IntegStructure = _DelayFixedStructure = _SmoothStructure = _stateful
+    _DelayStructure = _InitialStructure = _stateful
 
 
 class _SpecificationBuilder:
@@ -406,7 +389,7 @@ def build_specification(mdl_path: str | Path) -> ModelSpecification:
 def _topological_order(names: set[str], statements: dict[str, Statement]) -> list[Statement]:
     """Statements defining ``names``, each after the statements it reads from."""
     ordered: list[Statement] = []
-    emitted: set[int] = set()
+    emitted: set[str] = set()  # by code: a statement may define several names
     state: dict[str, int] = {}  # 1 while visiting, 2 when done
 
     def visit(name: str, path: list[str]) -> None:
@@ -422,8 +405,8 @@ def _topological_order(names: set[str], statements: dict[str, Statement]) -> lis
             visit(dependency, path + [name])
         for target in statement.targets:
             state[target] = 2
-        if id(statement) not in emitted:
-            emitted.add(id(statement))
+        if statement.code not in emitted:
+            emitted.add(statement.code)
             ordered.append(statement)
 
     for name in sorted(names):
