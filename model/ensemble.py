@@ -24,17 +24,24 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib.metadata
+import json
+import logging
 import os
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from . import ensemble_builder
 from .ensemble_builder import (
     CONTROL_NAMES,
     EnsembleError,
     ModelSpecification,
+    StatefulObject,
+    Statement,
     build_specification,
     generate_source,
 )
@@ -44,8 +51,84 @@ __all__ = ["EnsembleError", "EnsembleModel"]
 SMALL_VENSIM = 1e-6  # what Vensim (and PySD) treats as zero in PULSE, RAMP, XIDZ
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
+log = logging.getLogger(__name__)
+
 _specifications: dict[str, ModelSpecification] = {}
 _specifications_lock = threading.Lock()
+
+
+def _cache_file(source_sha256: str) -> Path:
+    """Where the specification of a model file is kept between processes.
+
+    ``$QDSIM_CACHE`` or ``$XDG_CACHE_HOME/qdsim`` (``~/.cache/qdsim``); the name holds the
+    model file's SHA-256 and a digest of the builder's source and PySD's version, so a
+    change to any of them makes a new file.
+    """
+    root = os.environ.get("QDSIM_CACHE") or Path(
+        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qdsim"
+    builder = hashlib.sha256(Path(ensemble_builder.__file__).read_bytes())
+    builder.update(importlib.metadata.version("pysd").encode())
+    return Path(root) / f"ensemble-{source_sha256[:16]}-{builder.hexdigest()[:12]}.json"
+
+
+def _specification_to_json(spec: ModelSpecification) -> str:
+    def statement(item: Statement | None):
+        if item is None:
+            return None
+        return [list(item.targets), item.code, sorted(item.dependencies), item.element]
+
+    return json.dumps({
+        "source_sha256": spec.source_sha256, "constants": spec.constants,
+        "control_aliases": spec.control_aliases, "real_names": spec.real_names,
+        "loop": {name: statement(item) for name, item in spec.loop.items()},
+        "initial": {name: statement(item) for name, item in spec.initial.items()},
+        "objects": {name: [item.kind, item.element, statement(item.update), list(item.owned)]
+                    for name, item in spec.objects.items()},
+        "tables": spec.tables})
+
+
+def _specification_from_json(text: str) -> ModelSpecification:
+    data = json.loads(text)
+
+    def statement(item) -> Statement | None:
+        if item is None:
+            return None
+        return Statement(tuple(item[0]), item[1], frozenset(item[2]), item[3])
+
+    return ModelSpecification(
+        data["source_sha256"], data["constants"], data["control_aliases"], data["real_names"],
+        loop={name: statement(item) for name, item in data["loop"].items()},
+        initial={name: statement(item) for name, item in data["initial"].items()},
+        objects={name: StatefulObject(kind, name, element, statement(update), tuple(owned))
+                 for name, (kind, element, update, owned) in data["objects"].items()},
+        tables={name: (tuple(xs), tuple(ys)) for name, (xs, ys) in data["tables"].items()})
+
+
+def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> ModelSpecification:
+    """The specification of ``path``: from memory, from the cache folder, or parsed."""
+    if source_sha256 in _specifications:
+        return _specifications[source_sha256]
+    cache_file = _cache_file(source_sha256) if use_cache else None
+    spec = None
+    if cache_file is not None and cache_file.is_file():
+        try:
+            spec = _specification_from_json(cache_file.read_text())
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            log.warning("ignoring unreadable cache file %s: %s", cache_file, error)
+    if spec is None:
+        log.info("parsing %s with PySD's Vensim translator", path)
+        spec = build_specification(path)
+        if cache_file is not None:
+            try:
+                cache_file.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile("w", dir=cache_file.parent, suffix=".tmp",
+                                                 delete=False) as handle:
+                    handle.write(_specification_to_json(spec))
+                os.replace(handle.name, cache_file)
+            except OSError as error:
+                log.warning("cannot write cache file %s: %s", cache_file, error)
+    _specifications[source_sha256] = spec
+    return spec
 
 
 def _as_state(value, size: int) -> np.ndarray:
@@ -174,16 +257,19 @@ class EnsembleModel:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_mdl(cls, path: str | Path, **options) -> EnsembleModel:
-        """Parse the Vensim file ``path`` and build the engine (parsing cached per content)."""
+    def from_mdl(cls, path: str | Path, *, use_cache: bool = True, **options) -> EnsembleModel:
+        """Parse the Vensim file ``path`` and build the engine.
+
+        The parsed model is kept in memory and, unless ``use_cache`` is false, in a cache
+        folder (see ``_cache_file``), both keyed by the file's SHA-256: later loads skip
+        PySD (about a second). ``options`` go to the constructor.
+        """
         path = Path(path)
         if not path.is_file():
             raise EnsembleError(f"{path}: model file not found")
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         with _specifications_lock:
-            if digest not in _specifications:
-                _specifications[digest] = build_specification(path)
-            return cls(_specifications[digest], **options)
+            return cls(_load_specification(path, digest, use_cache), **options)
 
     # -- time grid -----------------------------------------------------------------------
     def step_times(self, time_step: float | None = None,

@@ -19,6 +19,7 @@ import pandas as pd
 import pysd
 import pytest
 
+from model import ensemble
 from model.ensemble import EnsembleError, EnsembleModel
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "qingdao.mdl"
@@ -70,6 +71,15 @@ def assert_every_variable_matches(engine, result, reference_frame, names, member
     assert set(model_columns(engine)) <= set(names)
     for column in model_columns(engine):
         assert_parity(result[column][member], reference_frame[names[column]], column)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache_folder(tmp_path_factory):
+    """Parsed models are cached in a folder of this test module, not the user's."""
+    folder = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QDSIM_CACHE", str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -291,3 +301,22 @@ def test_per_member_values_and_scalars_combine(engine):
         np.testing.assert_allclose(together["population"][member], alone["population"][0],
                                    rtol=1e-15)
     assert np.all(np.diff(together["population"][:, -1]) > 0)  # more births, more people
+
+
+def test_a_second_load_reads_the_cache_folder_not_pysd(tmp_path, monkeypatch,
+                                                       private_cache_folder):
+    path = write_model(tmp_path, CONSTRUCTS)
+    monkeypatch.setattr(ensemble, "_specifications", {})
+    first = EnsembleModel.from_mdl(path)
+    assert list(private_cache_folder.glob("ensemble-*.json"))
+
+    def no_parsing(path):
+        raise AssertionError("the model was parsed again")
+
+    monkeypatch.setattr(ensemble, "_specifications", {})
+    monkeypatch.setattr(ensemble, "build_specification", no_parsing)
+    second = EnsembleModel.from_mdl(path)
+    columns = model_columns(first)
+    assert second.source(columns) == first.source(columns)
+    assert second.constants == first.constants
+    assert second.variables == first.variables
