@@ -1,0 +1,161 @@
+"""Reading the result files a report is built from, and combining them along ``scenario``.
+
+Single runs (dims scenario, year) and batches (dims scenario, sample, year, plus
+``sampled_<parameter>`` variables over scenario, sample) are brought to one shape: every
+variable gains a ``sample`` axis, a single run being one sample. When files hold different
+numbers of samples the missing samples are NaN; ``valid`` marks the real ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from qdsim.errors import ResultsError
+from qdsim.outputs import read_results
+
+log = logging.getLogger(__name__)
+
+#: Global attributes copied into the provenance of each file, when present.
+PROVENANCE_ATTRIBUTES = ("model_file", "model_sha256", "qdsim_version", "engine", "time_step",
+                         "created_utc", "seed", "sampling", "calibration")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One results file: its path, the scenarios it held and its global attributes."""
+
+    path: Path
+    scenarios: tuple[str, ...]
+    samples: int
+    attributes: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Results combined along ``scenario``, with dims (scenario, sample, year).
+
+    ``valid`` (dims scenario, sample) is True for samples holding numbers, False for the
+    NaN padding added when files hold different numbers of samples; ``sample_counts``
+    gives the number of valid samples per scenario: 1 for a single run.
+    """
+
+    dataset: xr.Dataset
+    sources: tuple[SourceFile, ...]
+    valid: xr.DataArray
+    sample_counts: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        counts = self.valid.sum("sample")
+        object.__setattr__(self, "sample_counts", {
+            str(name): int(count) for name, count in zip(
+                counts["scenario"].to_numpy(), counts.to_numpy(), strict=True)})
+
+    @property
+    def scenarios(self) -> list[str]:
+        """Scenario names in the order of the files given."""
+        return [str(name) for name in self.dataset["scenario"].to_numpy()]
+
+    @property
+    def model_sha256(self) -> str:
+        """Hash of the model file all results came from."""
+        return str(self.dataset.attrs["model_sha256"])
+
+    def has_samples(self, scenario: str) -> bool:
+        """True when ``scenario`` comes from a batch of more than one sample."""
+        return self.sample_counts[scenario] > 1
+
+    @property
+    def any_samples(self) -> bool:
+        """True when at least one scenario has more than one sample."""
+        return any(count > 1 for count in self.sample_counts.values())
+
+    def valid_samples(self, scenario: str) -> xr.Dataset:
+        """The results of one scenario without padding samples (dims sample, year)."""
+        single = self.dataset.sel(scenario=scenario)
+        return single.isel(sample=np.flatnonzero(self.valid.sel(scenario=scenario).to_numpy()))
+
+
+def read_one(path: Path) -> xr.Dataset:
+    """One results file in memory: NetCDF from ``qdsim run``, or a batch's Zarr store
+    (``qdsim.outputs.read_results`` opens it lazily and refuses an unfinished one)."""
+    dataset = read_results(path)
+    try:
+        dataset = dataset.load()
+    except Exception as error:  # zarr/dask raise many types for a damaged store
+        raise ResultsError(path, f"cannot read the results ({error})") from error
+    if str(dataset.attrs.get("complete", 1)) in ("0", "False", "false"):
+        raise ResultsError(path, "the batch is unfinished; rerun the same `qdsim batch`"
+                           " command to complete it")
+    return dataset
+
+
+def _with_sample_axis(dataset: xr.Dataset) -> xr.Dataset:
+    if "sample" in dataset.dims:
+        return dataset
+    over_scenario = [name for name, variable in dataset.data_vars.items()
+                     if "scenario" in variable.dims]
+    expanded = dataset[over_scenario].expand_dims(sample=[0], axis=1)
+    return expanded.assign_attrs(dataset.attrs)
+
+
+def _valid_samples(dataset: xr.Dataset) -> xr.DataArray:
+    """True where a (scenario, sample) holds numbers in any year of any variable."""
+    over_years = [v.notnull().any("year") for v in dataset.data_vars.values()
+                  if "year" in v.dims]
+    return xr.concat(over_years, dim="variable").any("variable").transpose("scenario", "sample")
+
+
+def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
+    """Read every results file and combine them along ``scenario``.
+
+    Raises ``ResultsError`` naming the file when one is missing or unreadable, comes from
+    a model other than the first file's (``model_sha256``), holds no scenario, or repeats a
+    scenario already read.
+    """
+    if not paths:
+        raise ResultsError(None, "no results files given")
+    datasets: list[xr.Dataset] = []
+    sources: list[SourceFile] = []
+    seen: dict[str, Path] = {}
+    first_hash = None
+    for raw_path in paths:
+        path = Path(raw_path)
+        dataset = read_one(path)
+        model_hash = str(dataset.attrs["model_sha256"])
+        if first_hash is None:
+            first_hash = model_hash
+        elif model_hash != first_hash:
+            raise ResultsError(path, f"results from another model version (model_sha256"
+                               f" {model_hash[:12]}, the first file's is {first_hash[:12]});"
+                               " rerun the scenarios with one model")
+        if dataset.sizes["scenario"] == 0 or "year" not in dataset.dims:
+            raise ResultsError(path, "the file holds no scenario results over years")
+        names = [str(name) for name in dataset["scenario"].to_numpy()]
+        for name in names:
+            if name in seen:
+                raise ResultsError(path, f"scenario '{name}' was already read from"
+                                   f" {seen[name]}; give each scenario once")
+            seen[name] = path
+        dataset = _with_sample_axis(dataset)
+        empty = [name for name, count in zip(names, _valid_samples(dataset).sum("sample")
+                                                    .to_numpy(), strict=True) if count == 0]
+        if empty:
+            raise ResultsError(path, f"scenario '{empty[0]}' holds no numbers (all NaN)")
+        sources.append(SourceFile(
+            path=path, scenarios=tuple(names), samples=int(dataset.sizes["sample"]),
+            attributes={key: str(dataset.attrs[key]) for key in PROVENANCE_ATTRIBUTES
+                        if key in dataset.attrs}))
+        datasets.append(dataset)
+        log.info("read %s: %d scenarios, %d samples", path, len(names), dataset.sizes["sample"])
+    combined = datasets[0] if len(datasets) == 1 else xr.concat(
+        datasets, dim="scenario", join="outer", combine_attrs="override")
+    combined = combined.transpose("scenario", "sample", "year", ...)
+    combined.attrs["model_sha256"] = first_hash
+    return ReportInputs(dataset=combined, sources=tuple(sources),
+                        valid=_valid_samples(combined))

@@ -1,0 +1,98 @@
+"""Words the report uses, in Chinese and English."""
+
+from __future__ import annotations
+
+TEXT: dict[str, tuple[str, str]] = {
+    # key: (Chinese, English)
+    "report_title": ("青岛市情景模拟报告", "Qingdao scenario report"),
+    "report_subtitle": ("“十四五”规划与2035年远景目标能否实现",
+                        "Are the 14th Five-Year Plan and the 2035 vision reachable?"),
+    "scorecard": ("目标评估", "Target scorecard"),
+    "charts": ("图表", "Charts"),
+    "comparison": ("情景比较", "Scenario comparison"),
+    "fan": ("不确定性区间", "Uncertainty fans"),
+    "tables": ("预测表", "Projection tables"),
+    "assumptions": ("情景假设", "Scenario assumptions"),
+    "provenance": ("来源与版本", "Provenance"),
+    "observations": ("观测值来源", "Observations shown"),
+    "scenario": ("情景", "scenario"),
+    "target": ("目标", "target"),
+    "when": ("时间", "when"),
+    "unit": ("单位", "unit"),
+    "indicator": ("指标", "indicator"),
+    "variable": ("变量", "variable"),
+    "statistic": ("统计量", "statistic"),
+    "projected": ("预测值", "projected"),
+    "projected_p05": ("预测值5%分位", "projected 5%"),
+    "projected_p95": ("预测值95%分位", "projected 95%"),
+    "target_value": ("目标值", "target value"),
+    "gap": ("差距", "gap"),
+    "probability": ("达标概率", "P(met)"),
+    "verdict": ("结论", "verdict"),
+    "first_year": ("首次达到年份", "first year met"),
+    "samples": ("样本数", "samples"),
+    "met": ("达到", "met"),
+    "missed": ("未达到", "missed"),
+    "not_set": ("未设定", "not set"),
+    "value": ("数值", "value"),
+    "median": ("中位数", "median"),
+    "p05": ("5%分位", "5%"),
+    "p95": ("95%分位", "95%"),
+    "band50": ("50%区间", "50% band"),
+    "band90": ("90%区间", "90% band"),
+    "mean_2021_2025": ("2021-2025年均", "mean 2021-2025"),
+    "mean_2026_2035": ("2026-2035年均", "mean 2026-2035"),
+    "observed": ("观测值", "observed"),
+    "plan_target": ("规划目标", "plan target"),
+    "projection": ("预测", "projection"),
+    "year": ("年份", "year"),
+    "parameter": ("参数", "parameter"),
+    "origin": ("来源", "origin"),
+    "description": ("说明", "description"),
+    "origin_scenario": ("情景文件设定", "set in the scenario file"),
+    "origin_sampled": ("抽样（中位数，5%-95%）", "sampled (median, 5%-95%)"),
+    "origin_default": ("模型默认值", "model default"),
+    "defaults_title": ("其余参数采用模型默认值", "Every other parameter keeps the model default"),
+    "summary": ("汇总", "Summary"),
+    "file": ("文件", "file"),
+    "model_sha256": ("模型文件哈希", "model file hash"),
+    "scenario_sha256": ("情景哈希", "scenario hash"),
+    "qdsim_version": ("qdsim版本", "qdsim version"),
+    "engine": ("计算引擎", "engine"),
+    "time_step": ("时间步长（年）", "time step [year]"),
+    "created_utc": ("结果生成时间（UTC）", "results created (UTC)"),
+    "seed": ("随机种子", "seed"),
+    "calibration": ("校准", "calibration"),
+    "not_recorded": ("结果文件未记录", "not recorded in the results"),
+    "report_created": ("报告生成时间（UTC）", "report created (UTC)"),
+    "report_version": ("报告所用qdsim版本", "qdsim version of the report"),
+    "source": ("来源", "source"),
+    "catalogue_differs": (
+        "注意：参数单位与说明取自当前模型文件，其哈希与生成结果的模型不同。",
+        "Note: parameter units and descriptions come from the current model file, whose hash"
+        " differs from the model that produced these results."),
+    "averages_note": (
+        "年均值为各年数值的算术平均；批量结果给出各样本统计量的中位数及5%、95%分位数。",
+        "Period means are arithmetic means of the yearly values; for batches the median and"
+        " the 5% and 95% quantiles over samples of each statistic are given."),
+    "scorecard_note": (
+        "单次运行显示达到或未达到；批量运行显示达标概率（达到目标的样本比例）。",
+        "Single runs show met or missed; batches show P(met), the share of samples meeting"
+        " the target."),
+}
+
+
+def text(key: str, lang: str) -> str:
+    """The phrase ``key`` in ``lang`` (zh or en)."""
+    zh, en = TEXT[key]
+    return zh if lang == "zh" else en
+
+
+def scenario_title(dataset, scenario: str, lang: str) -> str:
+    """The scenario's title from the results' ``title_zh``/``title_en`` coordinates."""
+    coordinate = "title_zh" if lang == "zh" else "title_en"
+    if coordinate in dataset.coords:
+        title = str(dataset[coordinate].sel(scenario=scenario).item())
+        if title and title != "nan":
+            return title
+    return scenario
