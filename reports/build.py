@@ -1,0 +1,265 @@
+"""Build the whole report from result files into a folder, atomically.
+
+Everything is written into a temporary folder beside the destination and renamed onto it
+at the end; on any error the temporary folder is removed and the destination is left as
+it was. An existing destination is replaced only if it is an earlier qdsim report
+(it holds our ``manifest.json``), so a folder of other files is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qdsim import __version__
+from qdsim.errors import QdsimError, ResultsError
+from qdsim.targets import Target, load_targets
+from reports.assumptions import (
+    current_model_sha256,
+    model_defaults,
+    parameter_catalogue_or_empty,
+    scenario_assumptions,
+)
+from reports.chart_data import scorecard, series_chart
+from reports.fonts import require_font
+from reports.html import (
+    ChartImage,
+    HtmlContent,
+    assumptions_html,
+    key_value_html,
+    render_html,
+    scorecard_html,
+)
+from reports.indicators import choose_indicators, describe
+from reports.inputs import ReportInputs, read_report_inputs
+from reports.labels import scenario_title, text
+from reports.observations import load_observations
+from reports.rendering import ChartJob, render_all
+from reports.statistics import target_verdicts
+from reports.tables import (
+    Table,
+    projection_table,
+    summary_table,
+    write_csv,
+    write_markdown,
+    write_xlsx,
+)
+
+log = logging.getLogger(__name__)
+MANIFEST = "manifest.json"
+GENERATOR = "qdsim report"
+LANGUAGES = ("en", "zh")
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """What was written: the folder, the HTML file and the number of files."""
+
+    folder: Path
+    html: Path
+    files: int
+
+
+def _is_previous_report(folder: Path) -> bool:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("generator") == GENERATOR
+
+
+def check_destination(out: Path, result_paths: Sequence[Path]) -> None:
+    """Refuse a destination that is a file, a folder of other files, or holds an input."""
+    if out.exists() and not out.is_dir():
+        raise ResultsError(out, "--out exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not _is_previous_report(out):
+        raise ResultsError(out, "--out is a folder of other files, not an earlier qdsim"
+                           " report; choose a new or empty folder")
+    resolved = out.resolve()
+    for path in result_paths:
+        if resolved in Path(path).resolve().parents:
+            raise ResultsError(path, f"the results file is inside --out {out}, which the"
+                               " report would replace; choose another folder")
+
+
+@contextmanager
+def staging_folder(out: Path):
+    """Yield an empty temporary folder beside ``out``; rename it onto ``out`` on success."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
+    previous = None
+    try:
+        yield staging
+        if out.exists():
+            previous = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.",
+                                             suffix=".old"))
+            os.replace(out, previous / "report")
+        try:
+            os.replace(staging, out)
+        except OSError:
+            if previous is not None:  # put the earlier report back
+                os.replace(previous / "report", out)
+            raise
+    except OSError as error:
+        raise ResultsError(out, f"cannot write the report: {error.strerror or error}") from error
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if previous is not None:
+            shutil.rmtree(previous, ignore_errors=True)
+
+
+def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang: str,
+                 folder: Path, cjk_family: str | None, workers: int | None
+                 ) -> tuple[list[dict], list[ChartImage], ChartImage | None]:
+    """Write every chart; returns manifest entries, the images for the HTML, the scorecard."""
+    batch = [s for s in inputs.scenarios if inputs.has_samples(s)]
+    jobs: list[tuple[ChartJob, str | None, list[str], str]] = []
+    for indicator in indicators:
+        data = series_chart(inputs, indicator, targets, lang)
+        if batch:  # the slowest charts first, so that the workers finish together
+            jobs.append((ChartJob("fan", data, folder, f"{indicator.variable}_fan", cjk_family),
+                         indicator.variable, batch, f"{indicator.label}: {text('fan', lang)}"))
+        jobs.append((ChartJob("comparison", data, folder, indicator.variable, cjk_family),
+                     indicator.variable, inputs.scenarios,
+                     f"{indicator.label}: {text('comparison', lang)}"))
+    if scorecard_data.cells:
+        jobs.append((ChartJob("scorecard", scorecard_data, folder, "scorecard", cjk_family),
+                     None, inputs.scenarios, text("scorecard", lang)))
+    written = render_all([job for job, *_ in jobs], workers)
+    entries, images, scorecard_image = [], [], None
+    for (job, indicator, scenarios, caption), paths in zip(jobs, written, strict=True):
+        entries.append({"kind": job.kind, "indicator": indicator, "scenarios": scenarios,
+                        **{key: str(path.relative_to(folder.parent))
+                           for key, path in paths.items()}})
+        image = ChartImage(paths["png"], caption, job.kind)
+        if job.kind == "scorecard":
+            scorecard_image = image
+        else:
+            images.append(image)
+    images.sort(key=lambda image: image.section != "comparison")  # comparisons, then fans
+    return entries, images, scorecard_image
+
+
+def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
+    parts = []
+    hash_keys = (text("model_sha256", lang), text("scenario_sha256", lang))
+    for source in inputs.sources:
+        attributes = source.attributes
+        rows = [(text("file", lang), str(source.path)),
+                (text("scenario", lang), ", ".join(source.scenarios)),
+                (text("samples", lang), str(source.samples))]
+        for key in ("model_sha256", "qdsim_version", "engine", "time_step", "created_utc",
+                    "seed", "calibration"):
+            rows.append((text(key, lang), attributes.get(key, text("not_recorded", lang))))
+        parts.append(key_value_html(rows, hash_keys))
+    scenario_rows = []
+    dataset = inputs.dataset
+    for scenario in inputs.scenarios:
+        digest = (str(dataset["scenario_sha256"].sel(scenario=scenario).item())
+                  if "scenario_sha256" in dataset.coords else text("not_recorded", lang))
+        scenario_rows.append((f"{text('scenario_sha256', lang)} · {scenario}", digest))
+    parts.append(key_value_html(scenario_rows, [row[0] for row in scenario_rows]))
+    parts.append(key_value_html([(text("report_created", lang), created),
+                                 (text("report_version", lang), __version__)]))
+    return "\n".join(parts)
+
+
+def _observations_html(variables: Sequence[str]) -> str:
+    frame = load_observations()
+    frame = frame[frame["variable"].isin(variables)]
+    table = Table(frame.reset_index(drop=True), tuple([0] * len(frame)), (), "", "")
+    from reports.html import table_html
+
+    return table_html(table)
+
+
+def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: str = "en",
+                 indicators: Sequence[str] | None = None,
+                 targets: Sequence[Target] | None = None,
+                 workers: int | None = None) -> ReportResult:
+    """Read result files and write charts, tables and report.html into ``out``.
+
+    ``indicators`` chooses the variables shown (default: the key indicators); ``targets``
+    defaults to the plan's targets; ``workers`` is the number of chart-drawing processes
+    (default: the CPUs available, at most 4). Raises ``QdsimError`` (``ResultsError`` for bad input)
+    before anything is written into ``out``.
+    """
+    if lang not in LANGUAGES:
+        raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
+    out = Path(out)
+    paths = [Path(p) for p in result_paths]
+    inputs = read_report_inputs(paths)
+    check_destination(out, paths)
+    charted, tabulated = choose_indicators(inputs.dataset, indicators)
+    cjk_family = require_font(lang)
+    targets = list(load_targets() if targets is None else targets)
+    verdicts = target_verdicts(inputs, targets)
+    catalogue = parameter_catalogue_or_empty()
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    chart_indicators = [describe(inputs.dataset, name, lang) for name in charted]
+    table_indicators = [describe(inputs.dataset, name, lang) for name in tabulated]
+
+    scorecard_data = scorecard(inputs, verdicts, targets, lang)
+    with staging_folder(out) as staging:
+        entries, images, scorecard_image = _draw_charts(
+            inputs, chart_indicators, targets, scorecard_data, lang, staging / "charts",
+            cjk_family, workers)
+        tables_folder = staging / "tables"
+        tables_folder.mkdir()
+        summary = summary_table(inputs, verdicts, targets, lang)
+        scenario_tables = [projection_table(inputs, s, table_indicators, lang)
+                           for s in inputs.scenarios]
+        notes = [text("averages_note", lang), text("scorecard_note", lang),
+                 f"{text('model_sha256', lang)}: {inputs.model_sha256}",
+                 f"{text('report_created', lang)}: {created}"]
+        write_csv(summary, tables_folder / "summary.csv")
+        for table in scenario_tables:
+            write_csv(table, tables_folder / f"{table.name}.csv")
+        write_xlsx(summary, scenario_tables, notes, tables_folder / "projections.xlsx", lang)
+        write_markdown([summary, *scenario_tables], notes, tables_folder / "projections.md",
+                       text("report_title", lang))
+        model_hash = current_model_sha256()
+        defaults = assumptions_html(model_defaults(catalogue, lang), lang)
+        if model_hash is not None and model_hash != inputs.model_sha256:
+            defaults = f'<p class="note">{text("catalogue_differs", lang)}</p>' + defaults
+        content = HtmlContent(
+            lang=lang,
+            scorecard=scorecard_html(scorecard_data),
+            scorecard_image=scorecard_image,
+            notes_scorecard=text("scorecard_note", lang),
+            charts=images,
+            tables=[summary, *scenario_tables],
+            notes_tables=text("averages_note", lang),
+            assumptions=[(scenario_title(inputs.dataset, s, lang), assumptions_html(
+                scenario_assumptions(inputs, s, catalogue, lang), lang))
+                for s in inputs.scenarios],
+            defaults=defaults,
+            observations=_observations_html(charted),
+            provenance=_provenance(inputs, lang, created),
+        )
+        html_path = staging / "report.html"
+        html_path.write_text(render_html(inputs, content), encoding="utf-8")
+        manifest = {
+            "generator": GENERATOR, "qdsim_version": __version__, "created_utc": created,
+            "lang": lang, "model_sha256": inputs.model_sha256, "scenarios": inputs.scenarios,
+            "sample_counts": inputs.sample_counts, "indicators": charted,
+            "table_indicators": tabulated, "charts": entries,
+            "tables": sorted(str(p.relative_to(staging)) for p in tables_folder.iterdir()),
+            "html": "report.html",
+        }
+        (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+        files = sum(1 for p in staging.rglob("*") if p.is_file())
+    log.info("report written to %s (%d files)", out, files)
+    return ReportResult(out, out / "report.html", files)

@@ -1,0 +1,231 @@
+"""Projection tables and the target summary, written as CSV, XLSX and Markdown.
+
+Each table is built once as a DataFrame of display values already rounded (planners'
+units, ``Indicator.decimals``); the three writers only format it, so the CSV, the
+workbook and the Markdown hold the same numbers. CSV files are UTF-8 with a byte-order
+mark so that spreadsheet programs read the Chinese labels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from qdsim.targets import Target
+from qdsim.units import display
+from reports.chart_data import verdict_cell
+from reports.indicators import Indicator
+from reports.inputs import ReportInputs
+from reports.labels import scenario_title, text
+from reports.statistics import TABLE_COLUMNS, table_statistics
+
+CSV_ENCODING = "utf-8-sig"
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table ready to write: ``frame`` of display values, the decimals of each row's
+    numbers, the names of the numeric columns, a title, and a sheet/file name."""
+
+    frame: pd.DataFrame
+    row_decimals: tuple[int, ...]
+    number_columns: tuple[str, ...]
+    title: str
+    name: str
+
+
+def column_header(key: str, lang: str) -> str:
+    """Header of a projection column: the year itself, or the period mean's label."""
+    return key if key.isdigit() else text(key, lang)
+
+
+def projection_table(inputs: ReportInputs, scenario: str, indicators: Sequence[Indicator],
+                     lang: str) -> Table:
+    """Rows of indicators, columns 2020/2025/2030/2035 and the 2021-2025 / 2026-2035 means.
+
+    The indicator column carries its display unit (``Population [10k persons]``). A batch
+    scenario has three rows per indicator: median, 5% and 95% over samples.
+    """
+    headers = [column_header(key, lang) for key in TABLE_COLUMNS]
+    batch = inputs.has_samples(scenario)
+    records, decimals = [], []
+    for indicator in indicators:
+        statistics = table_statistics(inputs, scenario, indicator.variable)
+        for statistic, columns in statistics.items():
+            record = {text("variable", lang): indicator.variable,
+                      text("indicator", lang): indicator.label}
+            if batch:
+                record[text("statistic", lang)] = text(statistic, lang)
+            values = indicator.to_display([columns[key] for key in TABLE_COLUMNS])
+            record.update(zip(headers, values.tolist(), strict=True))
+            records.append(record)
+            decimals.append(indicator.decimals)
+    frame = pd.DataFrame.from_records(records)
+    return Table(frame, tuple(decimals), tuple(headers),
+                 scenario_title(inputs.dataset, scenario, lang), scenario)
+
+
+def _target_decimals(unit: str) -> int:
+    return 0 if unit in ("year", "USD/person") else 2
+
+
+def _target_display(value: float, unit: str, lang: str) -> float:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return np.nan
+    if unit == "year":
+        return float(round(value))
+    _, factor = display(unit, lang)
+    return float(np.round(value * factor, _target_decimals(unit)))
+
+
+def summary_table(inputs: ReportInputs, verdicts: pd.DataFrame, targets: Sequence[Target],
+                  lang: str) -> Table:
+    """Scenario × target rows: projected (median for batches), target, gap, P(met) [%],
+    verdict and first year met, in display units."""
+    by_id = {t.id: t for t in targets}
+    batch = inputs.any_samples
+    headers = {key: text(key, lang) for key in (
+        "scenario", "target", "when", "unit", "projected", "projected_p05", "projected_p95",
+        "target_value", "gap", "verdict", "first_year", "samples")}
+    probability_header = f"{text('probability', lang)} [%]"
+    numbers = [headers["projected"]]
+    if batch:
+        numbers += [headers["projected_p05"], headers["projected_p95"]]
+    numbers += [headers["target_value"], headers["gap"], probability_header,
+                headers["first_year"]]
+    records, decimals = [], []
+    for row in verdicts.to_dict(orient="records"):
+        target = by_id[row["target"]]
+        label, _ = verdict_cell(row["probability_met"], inputs.has_samples(row["scenario"]),
+                                lang)
+        unit_label = display(target.unit, lang)[0] if target.unit != "year" else text(
+            "year", lang)
+        record = {
+            "id": target.id,
+            headers["scenario"]: row["scenario"],
+            headers["target"]: target.name_zh if lang == "zh" else target.name_en,
+            headers["when"]: target.when,
+            headers["unit"]: unit_label,
+            headers["projected"]: _target_display(row["projected"], target.unit, lang),
+        }
+        if batch:  # quantiles only for batch scenarios; a single run has no spread
+            sampled = inputs.has_samples(row["scenario"])
+            for key in ("projected_p05", "projected_p95"):
+                record[headers[key]] = (_target_display(row[key], target.unit, lang)
+                                        if sampled else np.nan)
+        record[headers["target_value"]] = _target_display(row["target_value"], target.unit,
+                                                          lang)
+        record[headers["gap"]] = _target_display(row["gap"], target.unit, lang)
+        record[probability_header] = (np.nan if math.isnan(row["probability_met"])
+                                      else round(100.0 * row["probability_met"], 1))
+        record[headers["verdict"]] = label
+        record[headers["first_year"]] = _target_display(row["first_year_met"], "year", lang)
+        record[headers["samples"]] = int(row["samples"])
+        records.append(record)
+        decimals.append(_target_decimals(target.unit))
+    frame = pd.DataFrame.from_records(records)
+    return Table(frame, tuple(decimals), tuple(numbers), text("scorecard", lang), "summary")
+
+
+def format_number(value: float, decimals: int) -> str:
+    """Text of a rounded display value; empty for a missing one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value:.{decimals}f}"
+
+
+def cell_decimals(table: Table, column: str, row: int) -> int:
+    """Decimals of a number: the row's, except P(met) (1), first year and counts (0)."""
+    if column.endswith("[%]"):
+        return 1
+    if column in (text("first_year", "en"), text("first_year", "zh")):
+        return 0
+    return table.row_decimals[row]
+
+
+def write_csv(table: Table, path: Path) -> None:
+    """UTF-8 (with BOM) CSV of the table's display values."""
+    table.frame.to_csv(path, index=False, encoding=CSV_ENCODING)
+
+
+def _markdown_escape(value: object) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(table: Table) -> str:
+    """The table as a GitHub-flavoured Markdown table (numbers right-aligned)."""
+    columns = list(table.frame.columns)
+    lines = ["| " + " | ".join(_markdown_escape(c) for c in columns) + " |",
+             "|" + "|".join("---:" if c in table.number_columns else "---" for c in columns)
+             + "|"]
+    for row, record in enumerate(table.frame.itertuples(index=False)):
+        cells = []
+        for column, value in zip(columns, record, strict=True):
+            if column in table.number_columns:
+                cells.append(format_number(value, cell_decimals(table, column, row)))
+            else:
+                cells.append(_markdown_escape(value))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_markdown(tables: Sequence[Table], notes: Sequence[str], path: Path, title: str
+                   ) -> None:
+    """One Markdown file: a section per table, then the notes."""
+    parts = [f"# {title}", ""]
+    for table in tables:
+        parts += [f"## {table.title}", "", markdown_table(table), ""]
+    parts += [f"- {note}" for note in notes]
+    path.write_text("\n".join(parts) + "\n", encoding="utf-8")
+
+
+def _excel_format(decimals: int) -> str:
+    return "#,##0" if decimals == 0 else "#,##0." + "0" * decimals
+
+
+def _fill_sheet(sheet, table: Table) -> None:
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    columns = list(table.frame.columns)
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row, record in enumerate(table.frame.itertuples(index=False)):
+        values = [None if isinstance(v, float) and math.isnan(v) else
+                  (v.item() if isinstance(v, np.generic) else v) for v in record]
+        sheet.append(values)
+        for column_index, column in enumerate(columns, start=1):
+            if column in table.number_columns:
+                decimals = cell_decimals(table, column, row)
+                sheet.cell(row=row + 2, column=column_index).number_format = (
+                    _excel_format(decimals))
+    sheet.freeze_panes = "A2"
+    for column_index, column in enumerate(columns, start=1):
+        longest = max([len(str(column))] + [len(str(v)) for v in table.frame[column]])
+        sheet.column_dimensions[get_column_letter(column_index)].width = min(48, longest + 3)
+
+
+def write_xlsx(summary: Table, scenario_tables: Sequence[Table], notes: Sequence[str],
+               path: Path, lang: str) -> None:
+    """A workbook: the summary sheet, one sheet per scenario, and a notes sheet."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = summary.name
+    _fill_sheet(sheet, summary)
+    for table in scenario_tables:
+        _fill_sheet(workbook.create_sheet(table.name[:31]), table)
+    notes_sheet = workbook.create_sheet("notes")
+    notes_sheet.append([text("description", lang)])
+    for note in notes:
+        notes_sheet.append([note])
+    notes_sheet.column_dimensions["A"].width = 120
+    workbook.save(path)
