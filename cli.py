@@ -249,6 +249,136 @@ def calibrate(
     typer.echo(f"wrote {target}, its posterior sample and {len(written)} report files")
 
 
+def _one_target(target_id: str, targets_file: Path | None, set_target: list[str] | None):
+    chosen = {t.id: t for t in _load_targets(targets_file, set_target)}
+    if target_id not in chosen:
+        from qdsim.scenario import suggest
+
+        raise QdsimError(f"--target '{target_id}': unknown target"
+                         f"{suggest(target_id, tuple(chosen))}; known: {', '.join(chosen)}")
+    return chosen[target_id]
+
+
+TargetId = Annotated[str, typer.Option("--target", help="Target id (see plan_targets.yaml).")]
+AnalysisOut = Annotated[Path | None, typer.Option("--out", help="Save the result as JSON"
+                                                  " for 'qdsim report'.")]
+
+
+@app.command()
+@reports_errors
+def solve(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    target: TargetId,
+    vary: Annotated[list[str], typer.Option("--vary", help="Parameter to vary (repeat for a"
+                                            " frontier of combinations).")],
+    mode: Annotated[str | None, typer.Option("--mode", help="value, shift or scale (default:"
+                                             " value for constants, shift for paths).")] = None,
+    points: Annotated[int, typer.Option("--points", help="Grid points per extra --vary.")] = 9,
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+    out: AnalysisOut = None,
+) -> None:
+    """The value of an assumption (from 2021) at which a target is exactly met."""
+    from qdsim.analysis_output import save_analysis, solution_payload, solution_text
+    from qdsim.scenario import load_scenario
+    from qdsim.whatif import frontier, related_averages
+    from qdsim.whatif import solve as solve_target
+
+    loaded = load_scenario(scenario)
+    chosen = _one_target(target, targets_file, set_target)
+    if len(vary) > 1:
+        table = frontier(loaded, chosen, vary, points=points, mode=mode)
+        typer.echo(f"{loaded.name}: combinations that just meet {chosen.id}"
+                   f" (empty = no value in range):")
+        typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        if out:
+            save_analysis("frontier", {"scenario": loaded.name, "target": chosen.id,
+                                       "table": table.to_dict(orient="list")}, out)
+        return
+    solution = solve_target(loaded, chosen, vary[0], mode)
+    related = (related_averages(loaded, vary[0], solution.amount, mode)
+               if solution.amount is not None else None)
+    payload = solution_payload(solution, loaded, chosen, related)
+    typer.echo(solution_text(payload, chosen))
+    if out:
+        save_analysis("solve", payload, out)
+
+
+@app.command()
+@reports_errors
+def sensitivity(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    target: TargetId,
+    samples: Annotated[int, typer.Option("--samples", help="Base samples N (runs ="
+                                         " N × (factors + 2)); a power of 2.")] = 1024,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Sobol design.")] = 1,
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+    out: AnalysisOut = None,
+) -> None:
+    """Sobol first-order and total indices of a target's gap (and per year) (SALib)."""
+    from qdsim.analysis_output import save_analysis, sensitivity_text
+    from qdsim.scenario import load_scenario
+    from qdsim.sensitivity import target_sensitivity
+
+    if samples < 2 or samples & (samples - 1):
+        raise QdsimError(f"--samples {samples}: must be a power of 2 (e.g. 1024, 4096)")
+    loaded = load_scenario(scenario)
+    result = target_sensitivity(loaded, _one_target(target, targets_file, set_target),
+                                samples, seed)
+    typer.echo(sensitivity_text(result))
+    if out:
+        save_analysis("sensitivity", {
+            "attrs": dict(result.attrs), "factors": list(map(str, result["factor"].values)),
+            "years": [int(y) for y in result["year"].values],
+            **{key: result[key].values.tolist() for key in result.data_vars}}, out)
+
+
+@app.command()
+@reports_errors
+def attribute(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    against: Annotated[Path, typer.Option("--against", help="Reference scenario YAML.")],
+    target: TargetId,
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+    out: AnalysisOut = None,
+) -> None:
+    """Split a target's difference between two scenarios among their differing assumptions."""
+    from qdsim.analysis_output import attribution_text, save_analysis
+    from qdsim.scenario import load_scenarios
+    from qdsim.whatif import attribute as attribute_gap
+
+    loaded, reference = load_scenarios([scenario, against])
+    chosen = _one_target(target, targets_file, set_target)
+    frame = attribute_gap(loaded, reference, chosen)
+    typer.echo(attribution_text(frame, chosen, loaded.name, reference.name))
+    if out:
+        save_analysis("attribution", {"scenario": loaded.name, "reference": reference.name,
+                                      "target": chosen.id, **frame.attrs,
+                                      "table": frame.to_dict(orient="list")}, out)
+
+
+@app.command("check-plan")
+@reports_errors
+def check_plan(
+    scenario: Annotated[Path, typer.Argument(help="The plan scenario (for the population"
+                                             " structure and natural increase).")],
+    targets_file: TargetsFile = None,
+    out: AnalysisOut = None,
+) -> None:
+    """Check the plan's 2025 figures against each other through the model's identities."""
+    from qdsim.analysis_output import plan_check_text, save_analysis
+    from qdsim.plan_check import check_plan as run_checks
+    from qdsim.scenario import load_scenario
+
+    chosen = {t.id: t for t in _load_targets(targets_file, None)}
+    checks = run_checks(load_scenario(scenario), chosen)
+    typer.echo(plan_check_text(checks))
+    if out:
+        save_analysis("plan_check", {"checks": [c.__dict__ for c in checks]}, out)
+
+
 @app.command()
 @reports_errors
 def validate(scenarios: ScenarioPaths) -> None:
@@ -258,28 +388,6 @@ def validate(scenarios: ScenarioPaths) -> None:
     for scenario in load_scenarios(scenarios):
         typer.echo(f"ok  {scenario.path}  {scenario.name}: {len(scenario.parameters)} parameters"
                    f" set, {len(scenario.uncertain)} uncertain, hash {scenario.sha256()[:12]}")
-
-
-@app.command()
-@reports_errors
-def report(
-    results: Annotated[list[Path], typer.Argument(
-        help="Result files (.nc from run, batch stores), combined along scenario.",
-        show_default=False)],
-    out: Annotated[Path, typer.Option("--out", help="Report folder (replaced atomically).")],
-    lang: Language = "en",
-    indicator: Annotated[list[str] | None, typer.Option(
-        "--indicator", help="Output variable to show (repeatable; default: key ones).")] = None,
-    targets_file: TargetsFile = None,
-    set_target: TargetValues = None,
-) -> None:
-    """Charts, projection tables (CSV, XLSX, Markdown) and one HTML file from results."""
-    from reports.build import build_report
-
-    _check_language(lang)
-    written = build_report(results, out, lang=lang, indicators=indicator,
-                           targets=_load_targets(targets_file, set_target))
-    typer.echo(f"wrote {written.files} files to {written.folder}; open {written.html}")
 
 
 @app.command()

@@ -88,6 +88,14 @@ def load_pysd_model(mdl_path: Path = MODEL_PATH):
     return pysd.load(str(translated_model_path(mdl_path)))
 
 
+def _all_columns(mdl_path: Path, requested) -> list[str]:
+    documentation = model_documentation(mdl_path)
+    everything = [name for name, kind in zip(documentation["Py Name"], documentation["Type"],
+                                             strict=True)
+                  if name != "time" and kind in ("Auxiliary", "Stateful", "Constant")]
+    return list(dict.fromkeys([*requested, *everything]))
+
+
 def run_pysd(
     params: dict[str, float | pd.Series],
     return_columns: list[str],
@@ -108,9 +116,13 @@ def run_pysd(
         with warnings.catch_warnings():
             # PySD warns each time a constant is given as a time series: that is our intent.
             warnings.filterwarnings("ignore", message="Replacing a constant value")
+            # All columns are computed and then selected: PySD 3.14 gives a wrong
+            # DELAY FIXED result when the delayed input itself is not returned (its
+            # states are updated in name order and re-read the input), so asking for
+            # everything keeps every requested column right.
             frame = model.run(
                 params=dict(params),
-                return_columns=list(return_columns),
+                return_columns=_all_columns(mdl_path, return_columns),
                 return_timestamps=list(np.asarray(return_times, dtype=float)),
                 time_step=time_step,
                 final_time=final_time,
@@ -118,7 +130,10 @@ def run_pysd(
             )
     except Exception as error:  # PySD raises many types; wrap them in ours
         raise ModelError(f"PySD run failed: {error}") from error
-    return frame
+    missing = [column for column in return_columns if column not in frame.columns]
+    if missing:
+        raise ModelError(f"PySD returned no column {', '.join(missing)}")
+    return frame[list(return_columns)]
 
 
 @lru_cache(maxsize=4)

@@ -195,33 +195,39 @@ def _parse_relative(path: Path, line: int, key: str, value: dict) -> RelativeCha
     return RelativeChange(kinds[0], numbers[kinds[0]], start, full, line)
 
 
+def changed_value(inherited: ParameterValue, kind: str, amount: float,
+                  start: float | None = None, full: float | None = None) -> ParameterValue:
+    """``inherited`` (a constant or path) changed by ``kind``: ``shift`` adds ``amount``,
+    ``scale`` multiplies by it, ``value`` replaces it. With years, the inherited value
+    holds up to ``start`` and the full change applies from ``full``, linearly between."""
+    def changed(number: float) -> float:
+        if kind == "value":
+            return float(amount)
+        return number + amount if kind == "shift" else number * amount
+
+    if start is None:
+        if isinstance(inherited, tuple):
+            return tuple((year, changed(v)) for year, v in inherited)
+        return changed(float(inherited))
+    known = sorted(inherited) if isinstance(inherited, tuple) else []
+    years = sorted({year for year, _ in known} | {start, full})
+
+    def base(year: float) -> float:
+        if not known:
+            return float(inherited)
+        return float(np.interp(year, [y for y, _ in known], [v for _, v in known]))
+
+    def weight(year: float) -> float:
+        return min(1.0, max(0.0, (year - start) / (full - start)))
+
+    return tuple((year, base(year) + weight(year) * (changed(base(year)) - base(year)))
+                 for year in years)
+
+
 def _apply_relative(path: Path, key: str, change: RelativeChange, inherited: ParameterValue,
                     info: ParameterInfo) -> ParameterValue:
     """The inherited constant or path with ``change`` applied, checked against the range."""
-    def changed(number: float) -> float:
-        return number + change.amount if change.kind == "shift" else number * change.amount
-
-    if isinstance(inherited, tuple):
-        points = dict(inherited)
-    else:
-        points = {}
-    if change.start is None:
-        result: ParameterValue = (tuple((year, changed(v)) for year, v in inherited)
-                                  if isinstance(inherited, tuple) else changed(inherited))
-    else:
-        years = sorted(set(points) | {change.start, change.full})
-        known = sorted(points.items())
-
-        def base(year: float) -> float:
-            if not known:
-                return float(inherited)
-            return float(np.interp(year, [y for y, _ in known], [v for _, v in known]))
-
-        def weight(year: float) -> float:
-            return min(1.0, max(0.0, (year - change.start) / (change.full - change.start)))
-
-        result = tuple((year, base(year) + weight(year) * (changed(base(year)) - base(year)))
-                       for year in years)
+    result = changed_value(inherited, change.kind, change.amount, change.start, change.full)
     values = [v for _, v in result] if isinstance(result, tuple) else [result]
     for number in values:
         _check_value(path, change.line, key, number, info)

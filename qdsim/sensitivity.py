@@ -1,0 +1,119 @@
+"""Sobol sensitivity of a target to a scenario's uncertain assumptions (SALib).
+
+Each independently sampled parameter of the scenario's ``uncertain:`` block is one factor;
+the parameters drawn jointly from the calibration posterior form one more factor,
+``calibration_posterior`` (a draw picks a whole posterior row). Factors live on the unit
+interval: SALib's Saltelli-Sobol design gives unit points, and each is mapped through the
+factor's inverse distribution, exactly as batches draw. First-order (S1) and total (ST)
+indices come with bootstrap confidence intervals, for the target's gap and for each
+year's value of the target's variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import xarray as xr
+
+from model.parameters import parameter_catalogue
+from qdsim.engine import simulate
+from qdsim.errors import QdsimError
+from qdsim.runner import model_years
+from qdsim.sampling import _posterior
+from qdsim.scenario import Scenario
+from qdsim.targets import Target, statistic_values
+from qdsim.uncertainty import transform
+
+POSTERIOR_FACTOR = "calibration_posterior"
+
+
+def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.ndarray],
+                  base_samples: int, seed: int, confidence: float = 0.95) -> dict:
+    """S1, ST and their confidence half-widths of ``evaluate`` over unit-interval factors.
+
+    ``evaluate`` maps unit points of shape (runs, factors) to outputs of shape (runs,) or
+    (runs, outputs). Returns arrays shaped (factors,) or (outputs, factors).
+    """
+    from SALib.analyze import sobol as analyze
+    from SALib.sample import sobol as sample
+
+    problem = {"num_vars": len(factors), "names": list(factors),
+               "bounds": [[0.0, 1.0]] * len(factors)}
+    points = sample.sample(problem, base_samples, calc_second_order=False, seed=seed)
+    outputs = np.asarray(evaluate(points), dtype=float)
+    columns = outputs[:, None] if outputs.ndim == 1 else outputs
+    keys = ("S1", "S1_conf", "ST", "ST_conf")
+    result = {key: np.empty((columns.shape[1], len(factors))) for key in keys}
+    for index in range(columns.shape[1]):
+        column = columns[:, index]
+        if np.ptp(column) == 0 or not np.all(np.isfinite(column)):
+            for key in keys:
+                result[key][index] = np.nan
+            continue
+        indices = analyze.analyze(problem, column, calc_second_order=False, seed=seed,
+                                  conf_level=confidence, num_resamples=200)
+        for key in keys:
+            result[key][index] = indices[key]
+    if outputs.ndim == 1:
+        result = {key: value[0] for key, value in result.items()}
+    result["runs"] = len(points)
+    return result
+
+
+def scenario_factors(scenario: Scenario) -> list[str]:
+    """Factor names: independent uncertain parameters, then the joint posterior factor."""
+    independent = sorted(n for n, s in scenario.uncertain.items()
+                         if s["distribution"] != "posterior")
+    joint = any(s["distribution"] == "posterior" for s in scenario.uncertain.values())
+    return independent + ([POSTERIOR_FACTOR] if joint else [])
+
+
+def _draws(scenario: Scenario, factors: Sequence[str], unit: np.ndarray):
+    catalogue = parameter_catalogue()
+    draws, modes = {}, {}
+    for column, name in enumerate(factors):
+        if name == POSTERIOR_FACTOR:
+            posterior = [n for n, s in scenario.uncertain.items()
+                         if s["distribution"] == "posterior"]
+            table, estimate = _posterior(scenario.uncertain[posterior[0]]["file"])
+            rows = np.minimum((unit[:, column] * len(table)).astype(int), len(table) - 1)
+            for parameter in posterior:
+                draws[parameter] = table[parameter].to_numpy()[rows] - estimate[parameter]
+                modes[parameter] = "shift"
+            continue
+        spec = scenario.uncertain[name]
+        draws[name] = transform(spec, unit[:, column], catalogue[name])
+        modes[name] = spec["apply"]
+    return draws, modes
+
+
+def target_sensitivity(scenario: Scenario, target: Target, base_samples: int, seed: int
+                       ) -> xr.Dataset:
+    """Sobol indices of the target's gap and of its variable in each year."""
+    if target.value is None:
+        raise QdsimError(f"target '{target.id}' has no value; set it with --set-target")
+    factors = scenario_factors(scenario)
+    if not factors:
+        raise QdsimError(f"{scenario.path}: scenario '{scenario.name}' has no uncertain:"
+                         " block to analyse")
+    years = model_years()
+
+    def evaluate(unit: np.ndarray) -> np.ndarray:
+        draws, modes = _draws(scenario, factors, unit)
+        runs = simulate(dict(scenario.parameters), len(unit), [target.variable], years,
+                        draws=draws, modes=modes)
+        gap = statistic_values(runs[target.variable], years, target) - target.value
+        return np.column_stack([gap, runs[target.variable]])
+
+    indices = sobol_indices(factors, evaluate, base_samples, seed)
+    dataset = xr.Dataset(
+        {key: (("factor",), indices[key][0]) for key in ("S1", "S1_conf", "ST", "ST_conf")},
+        coords={"factor": factors, "year": years.astype(int)})
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        dataset[f"{key}_by_year"] = (("year", "factor"), indices[key][1:])
+    dataset.attrs.update({"qdsim_analysis": "sensitivity", "scenario": scenario.name,
+                          "target": target.id, "variable": target.variable,
+                          "base_samples": base_samples, "runs": indices["runs"], "seed": seed,
+                          "scenario_sha256": scenario.sha256()})
+    return dataset
