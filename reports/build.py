@@ -37,6 +37,7 @@ from reports.html import (
     key_value_html,
     render_html,
     scorecard_html,
+    table_html,
 )
 from reports.indicators import choose_indicators, describe
 from reports.inputs import ReportInputs, read_report_inputs
@@ -175,13 +176,12 @@ def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
     return "\n".join(parts)
 
 
-def _observations_html(variables: Sequence[str]) -> str:
+def _observations_html(variables: Sequence[str], lang: str) -> str:
     frame = load_observations()
-    frame = frame[frame["variable"].isin(variables)]
-    table = Table(frame.reset_index(drop=True), tuple([0] * len(frame)), (), "", "")
-    from reports.html import table_html
-
-    return table_html(table)
+    frame = frame[frame["variable"].isin(variables)].reset_index(drop=True)
+    frame = frame.rename(columns={key: text(key, lang) for key in
+                                  ("variable", "year", "value", "unit", "source")})
+    return table_html(Table(frame, tuple([0] * len(frame)), (), "", ""))
 
 
 def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: str = "en",
@@ -245,7 +245,7 @@ def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: s
                 scenario_assumptions(inputs, s, catalogue, lang), lang))
                 for s in inputs.scenarios],
             defaults=defaults,
-            observations=_observations_html(charted),
+            observations=_observations_html(charted, lang),
             provenance=_provenance(inputs, lang, created),
         )
         html_path = staging / "report.html"

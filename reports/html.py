@@ -77,9 +77,9 @@ def assumptions_html(rows: Sequence[Assumption], lang: str) -> str:
     head = "".join(f"<th>{escape(text(k, lang))}</th>"
                    for k in ("parameter", "value", "unit", "origin", "description"))
     body = "".join(
-        f'<tr><td class="code">{escape(r.parameter)}</td><td class="number">{escape(r.value)}'
-        f"</td><td>{escape(r.unit)}</td><td>{escape(r.origin)}</td>"
-        f"<td>{escape(r.description)}</td></tr>" for r in rows)
+        f'<tr><td class="code">{escape(r.parameter)}</td><td class="value">{escape(r.value)}'
+        f'</td><td class="unit">{escape(r.unit)}</td><td class="unit">{escape(r.origin)}</td>'
+        f'<td class="description">{escape(r.description)}</td></tr>' for r in rows)
     return (f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
             "</table></div>")
 
