@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
+
 from qdsim import __version__
 from qdsim.errors import QdsimError, ResultsError
 from qdsim.targets import Target, load_targets
@@ -153,26 +155,27 @@ def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang
 
 
 def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
-    parts = []
-    hash_keys = (text("model_sha256", lang), text("scenario_sha256", lang))
-    for source in inputs.sources:
-        attributes = source.attributes
-        rows = [(text("file", lang), str(source.path)),
-                (text("scenario", lang), ", ".join(source.scenarios)),
-                (text("samples", lang), str(source.samples))]
-        for key in ("model_sha256", "qdsim_version", "engine", "time_step", "created_utc",
-                    "seed", "calibration"):
-            rows.append((text(key, lang), attributes.get(key, text("not_recorded", lang))))
-        parts.append(key_value_html(rows, hash_keys))
-    scenario_rows = []
+    """Model hash, report date and version; a row per results file; a hash per scenario."""
+    missing = text("not_recorded", lang)
+    parts = [key_value_html([(text("model_sha256", lang), inputs.model_sha256),
+                             (text("report_created", lang), created),
+                             (text("report_version", lang), __version__)],
+                            [text("model_sha256", lang)])]
+    keys = ("qdsim_version", "engine", "time_step", "created_utc", "seed", "calibration")
+    files = pd.DataFrame.from_records([
+        {text("file", lang): str(source.path),
+         text("scenario", lang): ", ".join(source.scenarios),
+         text("samples", lang): source.samples,
+         **{text(key, lang): source.attributes.get(key, missing) for key in keys}}
+        for source in inputs.sources])
+    parts.append(table_html(Table(files, tuple([0] * len(files)), (), "", "")))
     dataset = inputs.dataset
-    for scenario in inputs.scenarios:
-        digest = (str(dataset["scenario_sha256"].sel(scenario=scenario).item())
-                  if "scenario_sha256" in dataset.coords else text("not_recorded", lang))
-        scenario_rows.append((f"{text('scenario_sha256', lang)} · {scenario}", digest))
-    parts.append(key_value_html(scenario_rows, [row[0] for row in scenario_rows]))
-    parts.append(key_value_html([(text("report_created", lang), created),
-                                 (text("report_version", lang), __version__)]))
+    parts.append(key_value_html(
+        [(f"{text('scenario_sha256', lang)} · {scenario}",
+          str(dataset["scenario_sha256"].sel(scenario=scenario).item())
+          if "scenario_sha256" in dataset.coords else missing)
+         for scenario in inputs.scenarios],
+        [f"{text('scenario_sha256', lang)} · {scenario}" for scenario in inputs.scenarios]))
     return "\n".join(parts)
 
 
