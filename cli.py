@@ -392,6 +392,28 @@ def validate(scenarios: ScenarioPaths) -> None:
 
 @app.command()
 @reports_errors
+def report(
+    results: Annotated[list[Path], typer.Argument(
+        help="Result files (.nc from run, batch stores), combined along scenario.",
+        show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="Report folder (replaced atomically).")],
+    lang: Language = "en",
+    indicator: Annotated[list[str] | None, typer.Option(
+        "--indicator", help="Output variable to show (repeatable; default: key ones).")] = None,
+    targets_file: TargetsFile = None,
+    set_target: TargetValues = None,
+) -> None:
+    """Charts, projection tables (CSV, XLSX, Markdown) and one HTML file from results."""
+    from reports.build import build_report
+
+    _check_language(lang)
+    written = build_report(results, out, lang=lang, indicators=indicator,
+                           targets=_load_targets(targets_file, set_target))
+    typer.echo(f"wrote {written.files} files to {written.folder}; open {written.html}")
+
+
+@app.command()
+@reports_errors
 def params() -> None:
     """Every settable parameter: unit, default, allowed range, description."""
     from model.parameters import parameter_catalogue
