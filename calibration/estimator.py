@@ -231,10 +231,13 @@ class Calibrator:
         for index, name in enumerate(self.names):
             ratio = float(posterior_sd[index] / prior_sd[index])
             rise = float(np.max(slices[index]))
+            low, high = self.bounds[index]
+            at_bound = bool(min(best[index] - low, high - best[index]) <= 1e-3 * (high - low))
             parameters[name] = {
                 "posterior_sd_over_prior_sd": ratio,
                 "slice_cost_rise": rise,
-                "pinned_down": bool(ratio < 0.5 and rise > 4.0),
+                "at_bound": at_bound,
+                "pinned_down": bool(ratio < 0.5 and rise > 4.0 and not at_bound),
             }
         pairs = [(self.names[i], self.names[j], float(correlation[i, j]))
                  for i in range(len(best)) for j in range(i + 1, len(best))

@@ -81,8 +81,13 @@ def report_markdown(calibrator: Calibrator) -> str:
         "",
         "## What the data do not pin down",
         "",
-        ("Weakly identified (posterior sd over half the prior sd, or a cost slice rising by"
-         f" less than 4 across the bounds): {', '.join(weak) if weak else 'none'}."),
+        ("Not pinned down (posterior sd over half the prior sd, a cost slice rising by"
+         " less than 4 across the bounds, or the estimate at a bound):"
+         f" {', '.join(weak) if weak else 'none'}."),
+        "",
+        ("Estimates at a bound (the data push beyond the plausible range; projections lean"
+         " on the bound): " + (", ".join(n for n, e in identification["parameters"].items()
+                                         if e["at_bound"]) or "none") + "."),
         "",
         ("Strongly correlated pairs (|r| > 0.8): "
          + ("; ".join(f"{a} and {b} (r = {r:.2f})" for a, b, r in pairs) if pairs else "none")
