@@ -81,6 +81,9 @@ def _scenario_coordinates(scenarios: Sequence[Scenario]) -> dict[str, tuple]:
             [json.dumps({k: (list(map(list, v)) if isinstance(v, tuple) else v)
                          for k, v in s.parameters.items()}) for s in scenarios],
         ),
+        "scenario_origins": ("scenario", [json.dumps(dict(s.origins)) for s in scenarios]),
+        "scenario_calibration": ("scenario", [json.dumps(dict(s.calibration), default=str)
+                                              for s in scenarios]),
     }
 
 
@@ -90,6 +93,12 @@ def label_results(values: dict[str, np.ndarray], scenarios: Sequence[Scenario],
                   variables: Sequence[str] = OUTPUT_VARIABLES) -> xr.Dataset:
     """Wrap arrays of shape (scenario, *extra, year) into the labelled result Dataset."""
     attributes = variable_attributes(variables)
+    model_hash = file_sha256(MODEL_PATH)
+    for scenario in scenarios:
+        calibrated_with = scenario.calibration.get("model_sha256")
+        if calibrated_with and calibrated_with != model_hash:
+            log.warning("scenario %s inherits a calibration made with another version of the"
+                        " model file; rerun 'qdsim calibrate'", scenario.name)
     dims = ("scenario", *extra_dims, "year")
     data_vars = {
         name: xr.Variable(dims, values[name] if hasattr(values[name], "dask") else
@@ -102,7 +111,7 @@ def label_results(values: dict[str, np.ndarray], scenarios: Sequence[Scenario],
         {
             "title": "qdsim projection for Qingdao",
             "model_file": MODEL_PATH.name,
-            "model_sha256": file_sha256(MODEL_PATH),
+            "model_sha256": model_hash,
             "qdsim_version": __version__,
             "engine": engine,
             "time_step": float(time_step),

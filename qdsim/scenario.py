@@ -43,6 +43,9 @@ ParameterValue = float | tuple[tuple[float, float], ...]
 
 TOP_LEVEL_KEYS = ("name", "title", "description", "extends", "parameters", "uncertain",
                   "calibration")
+#: What results record about the calibration a scenario inherits.
+CALIBRATION_PROVENANCE = ("date_utc", "data_file", "data_sha256", "window", "chi_square",
+                          "model_sha256", "seed")
 SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -60,6 +63,7 @@ class Scenario:
     parameters: Mapping[str, ParameterValue]
     origins: Mapping[str, str] = field(repr=False)
     uncertain: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)
+    calibration: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def sha256(self) -> str:
         """Hash of what determines the results: name, parameters and uncertainties."""
@@ -390,6 +394,12 @@ def load_scenario(path: Path | str) -> Scenario:
     ):
         raise ScenarioError(leaf.path, "expected a mapping with non-empty 'zh' and 'en' texts",
                             line=leaf.lines.get("title", 1), key="title")
+    calibration = next((document.data["calibration"] for document in chain
+                        if isinstance(document.data.get("calibration"), dict)), {})
+    provenance = {key: calibration[key] for key in CALIBRATION_PROVENANCE if key in calibration}
+    if provenance:
+        source = next(d.path for d in chain if isinstance(d.data.get("calibration"), dict))
+        provenance["file"] = source.name
     return Scenario(
         name=name,
         title_zh=title["zh"].strip(),
@@ -400,6 +410,7 @@ def load_scenario(path: Path | str) -> Scenario:
         parameters=MappingProxyType(dict(sorted(merged.items()))),
         origins=MappingProxyType(origins),
         uncertain=MappingProxyType(uncertain),
+        calibration=MappingProxyType(provenance),
     )
 
 
