@@ -17,3 +17,19 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def scenario_dir() -> Path:
     return ROOT / "scenarios"
+
+
+@pytest.fixture(scope="session")
+def baseline(scenario_dir):
+    """The shipped baseline scenario, loaded once."""
+    from qdsim.scenario import load_scenario
+
+    return load_scenario(scenario_dir / "baseline.yaml")
+
+
+@pytest.fixture(scope="session")
+def plan(scenario_dir):
+    """The shipped plan scenario, loaded once."""
+    from qdsim.scenario import load_scenario
+
+    return load_scenario(scenario_dir / "plan.yaml")

@@ -21,20 +21,9 @@ from qdsim.errors import QdsimError
 from qdsim.outputs import read_results
 from qdsim.runner import model_years, run_scenarios
 from qdsim.sampling import design
-from qdsim.scenario import load_scenario
 from qdsim.uncertainty import SHIPPED_POSTERIOR
 
 VARIABLES = ["population", "gdp_per_capita_usd"]
-
-
-@pytest.fixture(scope="module")
-def baseline(scenario_dir):
-    return load_scenario(scenario_dir / "baseline.yaml")
-
-
-@pytest.fixture(scope="module")
-def plan(scenario_dir):
-    return load_scenario(scenario_dir / "plan.yaml")
 
 
 def test_design_is_seeded_and_respects_distributions(baseline):

@@ -12,22 +12,11 @@ from typer.testing import CliRunner
 from cli import app
 from qdsim.plan_check import check_plan
 from qdsim.runner import model_years
-from qdsim.scenario import load_scenario
 from qdsim.sensitivity import sobol_indices, target_sensitivity
 from qdsim.targets import load_targets, statistic_values
 from qdsim.whatif import CHANGE_FROM, attribute, run_with, solve, variation
 
 TARGETS = {t.id: t for t in load_targets()}
-
-
-@pytest.fixture(scope="module")
-def baseline(scenario_dir):
-    return load_scenario(scenario_dir / "baseline.yaml")
-
-
-@pytest.fixture(scope="module")
-def plan(scenario_dir):
-    return load_scenario(scenario_dir / "plan.yaml")
 
 
 @pytest.mark.parametrize(("target_id", "name", "planted"), [
