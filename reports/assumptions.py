@@ -2,9 +2,11 @@
 
 Values come from the results' ``scenario_parameters`` coordinate (JSON: the scenario's
 parameter set after resolving ``extends``; a number, or a path of [year, value] pairs) and
-from ``sampled_<parameter>`` variables of batches. Units and descriptions come from the
-model's parameter catalogue (``model.parameters.parameter_catalogue``); the model is read,
-never run.
+from ``sampled_<parameter>`` variables of batches. Where each value was set comes from the
+``scenario_origins`` coordinate (JSON: parameter -> ``file:line``), which results written
+before it existed lack; the calibration a scenario inherits from ``scenario_calibration``.
+Units and descriptions come from the model's parameter catalogue
+(``model.parameters.parameter_catalogue``); the model is read, never run.
 """
 
 from __future__ import annotations
@@ -63,24 +65,45 @@ def format_value(value) -> str:
     return f"{float(value):g}"
 
 
+def scenario_record(inputs: ReportInputs, scenario: str, coordinate: str) -> dict | None:
+    """The JSON object a per-scenario coordinate holds; None when the results lack it (or
+    this scenario's file did not record it), or it is not a JSON object."""
+    dataset = inputs.dataset
+    if coordinate not in dataset.coords:
+        return None
+    raw = dataset[coordinate].sel(scenario=scenario).item()
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", errors="replace")
+    if not isinstance(raw, str) or not raw or raw == "nan":
+        return None  # a file without the coordinate, combined with one that has it
+    try:
+        record = json.loads(raw)
+    except json.JSONDecodeError:
+        log.warning("scenario %s: %s is not JSON; ignored", scenario, coordinate)
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def origin_text(origins: dict | None, name: str, lang: str) -> str:
+    """Where a parameter was set: ``file:line``; "model default" when the results record
+    origins but none for it; "set in the scenario file" when they record none at all."""
+    if origins is None:
+        return text("origin_scenario", lang)
+    return str(origins[name]) if origins.get(name) else text("origin_default", lang)
+
+
 def scenario_assumptions(inputs: ReportInputs, scenario: str, catalogue: dict, lang: str
                          ) -> list[Assumption]:
     """The parameters ``scenario`` sets, then those its batch samples, in name order."""
     rows: list[Assumption] = []
     dataset = inputs.dataset
-    if "scenario_parameters" in dataset.coords:
-        raw = str(dataset["scenario_parameters"].sel(scenario=scenario).item())
-        try:
-            parameters = json.loads(raw) if raw and raw != "nan" else {}
-        except json.JSONDecodeError:
-            log.warning("scenario %s: scenario_parameters is not JSON; assumptions omitted",
-                        scenario)
-            parameters = {}
-        for name in sorted(parameters):
-            info = catalogue.get(name)
-            rows.append(Assumption(name, format_value(parameters[name]),
-                                   info.unit if info else "", text("origin_scenario", lang),
-                                   info.description if info else ""))
+    parameters = scenario_record(inputs, scenario, "scenario_parameters") or {}
+    origins = scenario_record(inputs, scenario, "scenario_origins")
+    for name in sorted(parameters):
+        info = catalogue.get(name)
+        rows.append(Assumption(name, format_value(parameters[name]),
+                               info.unit if info else "", origin_text(origins, name, lang),
+                               info.description if info else ""))
     samples = inputs.valid_samples(scenario)
     for variable in sorted(v for v in dataset.data_vars if v.startswith(SAMPLED_PREFIX)):
         values = samples[variable].to_numpy()

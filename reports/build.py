@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from html import escape
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +30,7 @@ from reports.assumptions import (
     model_defaults,
     parameter_catalogue_or_empty,
     scenario_assumptions,
+    scenario_record,
 )
 from reports.chart_data import scorecard, series_chart
 from reports.fonts import require_font
@@ -161,7 +163,7 @@ def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
                              (text("report_created", lang), created),
                              (text("report_version", lang), __version__)],
                             [text("model_sha256", lang)])]
-    keys = ("qdsim_version", "engine", "time_step", "created_utc", "seed", "calibration")
+    keys = ("qdsim_version", "engine", "time_step", "created_utc", "seed")
     files = pd.DataFrame.from_records([
         {text("file", lang): str(source.path),
          text("scenario", lang): ", ".join(source.scenarios),
@@ -176,6 +178,64 @@ def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
           if "scenario_sha256" in dataset.coords else missing)
          for scenario in inputs.scenarios],
         [f"{text('scenario_sha256', lang)} · {scenario}" for scenario in inputs.scenarios]))
+    parts.append(_calibration_html(inputs, lang))
+    return "\n".join(parts)
+
+
+CALIBRATION_KEYS = ("date_utc", "data_file", "data_sha256", "window", "chi_square", "seed",
+                    "model_sha256")
+
+
+def calibration_warnings(inputs: ReportInputs, lang: str) -> list[str]:
+    """A warning per scenario whose inherited calibration was made with another model
+    file than the one the results came from."""
+    warnings = []
+    for scenario in inputs.scenarios:
+        record = scenario_record(inputs, scenario, "scenario_calibration") or {}
+        calibrated = record.get("model_sha256")
+        if calibrated and str(calibrated) != inputs.model_sha256:
+            warnings.append(text("calibration_other_model", lang).format(
+                scenario=scenario, file=record.get("file", "?"),
+                calibrated=str(calibrated)[:12], results=inputs.model_sha256[:12]))
+    return warnings
+
+
+def _calibration_html(inputs: ReportInputs, lang: str) -> str:
+    """The calibration the scenarios inherit: a table per distinct calibration (file,
+    date, data and its hash, years, fit, seed, model hash) naming the scenarios that use
+    it; a line for scenarios with none, or whose results did not record it; a warning per
+    scenario whose calibration was made with another model file."""
+    groups: dict[str, list[str]] = {}
+    records: dict[str, dict] = {}
+    without: dict[str, list[str]] = {"calibration_none": [], "calibration_not_recorded": []}
+    for scenario in inputs.scenarios:
+        record = scenario_record(inputs, scenario, "scenario_calibration")
+        if not record:
+            without["calibration_not_recorded" if record is None
+                    else "calibration_none"].append(scenario)
+            continue
+        key = json.dumps(record, sort_keys=True, default=str)
+        groups.setdefault(key, []).append(scenario)
+        records[key] = record
+    parts = [f"<h3>{escape(text('calibration_inherited', lang))}</h3>"]
+    hash_keys = [text("data_sha256", lang), text("calibration_model_sha256", lang)]
+    for key, scenarios in groups.items():
+        record = records[key]
+        rows = [(text("scenario", lang), ", ".join(scenarios)),
+                (text("calibration_file", lang), str(record.get("file", "")))]
+        for name in CALIBRATION_KEYS:
+            if name in record:
+                value = record[name]
+                rows.append((text("calibration_model_sha256" if name == "model_sha256"
+                                  else name, lang),
+                             "–".join(map(str, value)) if isinstance(value, list)
+                             else str(value)))
+        parts.append(key_value_html(rows, hash_keys))
+    for label, scenarios in without.items():
+        if scenarios:
+            parts.append(f"<p>{escape(text(label, lang))}: {escape(', '.join(scenarios))}</p>")
+    parts += [f'<p class="warning"><strong>{escape(text("warning", lang))}:</strong>'
+              f" {escape(warning)}</p>" for warning in calibration_warnings(inputs, lang)]
     return "\n".join(parts)
 
 
@@ -250,6 +310,8 @@ def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: s
             defaults=defaults,
             observations=_observations_html(charted, lang),
             provenance=_provenance(inputs, lang, created),
+            warnings=[text("calibration_warning_banner", lang)]
+            if calibration_warnings(inputs, lang) else [],
         )
         html_path = staging / "report.html"
         html_path.write_text(render_html(inputs, content), encoding="utf-8")

@@ -109,6 +109,7 @@ class HtmlContent:
     defaults: str
     observations: str
     provenance: str
+    warnings: Sequence[str] = ()
 
 
 def render_html(inputs: ReportInputs, content: HtmlContent) -> str:
@@ -125,7 +126,10 @@ def render_html(inputs: ReportInputs, content: HtmlContent) -> str:
         f"<title>{escape(text('report_title', lang))}</title><style>{css}</style></head><body>",
         f"<header><h1>{escape(text('report_title', lang))}</h1>",
         f'<p class="subtitle">{escape(text("report_subtitle", lang))}</p>',
-        f'<p class="meta">{escape(text("scenario", lang))}: {escape(titles)}</p></header>',
+        f'<p class="meta">{escape(text("scenario", lang))}: {escape(titles)}</p>',
+        *(f'<p class="warning"><strong>{escape(text("warning", lang))}:</strong>'
+          f" {escape(warning)}</p>" for warning in content.warnings),
+        "</header>",
         f"<nav>{nav}</nav>",
         f'<section id="scorecard"><h2>{escape(text("scorecard", lang))}</h2>',
         f'<p class="note">{escape(content.notes_scorecard)}</p>', content.scorecard,

@@ -111,6 +111,20 @@ def _valid_samples(dataset: xr.Dataset) -> xr.DataArray:
     return xr.concat(over_years, dim="variable").any("variable").transpose("scenario", "sample")
 
 
+def _align_scenario_coordinates(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
+    """Give every dataset the per-scenario coordinates any of them has, empty text where
+    a file lacks one (results written before ``scenario_origins`` or
+    ``scenario_calibration`` existed), so that older and newer files combine."""
+    names = {name for dataset in datasets for name, coordinate in dataset.coords.items()
+             if coordinate.dims == ("scenario",) and name != "scenario"}
+    aligned = []
+    for dataset in datasets:
+        missing = {name: ("scenario", [""] * dataset.sizes["scenario"])
+                   for name in sorted(names - set(dataset.coords))}
+        aligned.append(dataset.assign_coords(missing) if missing else dataset)
+    return aligned
+
+
 def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
     """Read every results file and combine them along ``scenario``.
 
@@ -154,7 +168,8 @@ def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
         datasets.append(dataset)
         log.info("read %s: %d scenarios, %d samples", path, len(names), dataset.sizes["sample"])
     combined = datasets[0] if len(datasets) == 1 else xr.concat(
-        datasets, dim="scenario", join="outer", combine_attrs="override")
+        _align_scenario_coordinates(datasets), dim="scenario", join="outer",
+        combine_attrs="override")
     combined = combined.transpose("scenario", "sample", "year", ...)
     combined.attrs["model_sha256"] = first_hash
     return ReportInputs(dataset=combined, sources=tuple(sources),

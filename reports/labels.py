@@ -79,6 +79,30 @@ TEXT: dict[str, tuple[str, str]] = {
         "单次运行显示达到或未达到；批量运行显示达标概率（达到目标的样本比例）。",
         "Single runs show met or missed; batches show P(met), the share of samples meeting"
         " the target."),
+    # The calibration a scenario inherits
+    "calibration_inherited": ("各情景继承的校准", "Calibration each scenario inherits"),
+    "calibration_none": ("不继承校准的情景", "scenarios inheriting no calibration"),
+    "calibration_not_recorded": ("结果文件未记录所继承校准的情景（较早的结果文件）",
+                                 "scenarios whose results do not record a calibration"
+                                 " (written by an earlier qdsim)"),
+    "calibration_file": ("校准文件", "calibration file"),
+    "date_utc": ("校准时间（UTC）", "calibrated (UTC)"),
+    "data_file": ("观测数据文件", "data file"),
+    "data_sha256": ("观测数据哈希", "data hash"),
+    "window": ("拟合年份", "years fitted"),
+    "chi_square": ("卡方", "chi-square"),
+    "calibration_model_sha256": ("校准所用模型哈希", "model hash of the calibration"),
+    "warning": ("警告", "Warning"),
+    "calibration_other_model": (
+        "情景“{scenario}”继承的校准（{file}）是用另一版本的模型文件做的（模型哈希{calibrated}，"
+        "结果的模型哈希为{results}）；请重新运行 qdsim calibrate 并重新运行情景。",
+        "scenario '{scenario}' inherits a calibration ({file}) made with another version of the"
+        " model file (model hash {calibrated}; the results' is {results}); rerun"
+        " `qdsim calibrate`, then the scenarios."),
+    "calibration_warning_banner": (
+        "注意：有情景继承的校准与结果所用模型不一致，见“来源与版本”。",
+        "Note: a scenario inherits a calibration made with another model file; see"
+        " Provenance."),
 }
 
 

@@ -1,5 +1,6 @@
 """The HTML report in headless Chromium: every image loads, the page is not blank, and the
-file needs no network.
+file needs no network; assumptions say where each value was set, provenance which
+calibration each scenario inherits.
 
 Skipped only when Chromium is absent and this is not CI; in CI (``CI`` set) it must run.
 """
@@ -15,6 +16,10 @@ import subprocess
 import numpy as np
 import pytest
 from PIL import Image
+
+from qdsim.outputs import read_results, write_netcdf
+from reports.assumptions import parameter_catalogue_or_empty, scenario_assumptions
+from reports.inputs import read_report_inputs
 
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking", "--disable-component-update",
@@ -96,3 +101,48 @@ def test_html_holds_scorecard_tables_assumptions_and_provenance(mixed_report, ba
     assert "tfp_growth_rate" in page and "sampled (median, 5%-95%)" in page
     assert "cny_per_usd" in page  # the baseline's exchange-rate path, from the results
     assert ">7<" in page  # the batch's seed
+
+
+def test_origins_appear_in_the_assumptions_table(single_report, single_results, plan):
+    inputs = read_report_inputs(single_results[:2])
+    rows = {row.parameter: row for row in scenario_assumptions(
+        inputs, "plan", parameter_catalogue_or_empty(), "en")}
+    assert rows["tfp_growth_rate"].origin == plan.origins["tfp_growth_rate"]
+    assert re.fullmatch(r"plan\.yaml:\d+", rows["tfp_growth_rate"].origin)
+    assert re.fullmatch(r"calibrated\.yaml:\d+", rows["investment_share"].origin)
+    assert re.fullmatch(r"baseline\.yaml:\d+", rows["cny_per_usd"].origin)
+    page = (single_report / "report.html").read_text(encoding="utf-8")
+    assert f'<td class="unit">{plan.origins["tfp_growth_rate"]}</td>' in page
+
+
+def test_results_without_origins_or_calibration_still_report(single_results, tmp_path):
+    from reports.build import _provenance
+
+    old = read_results(single_results[1]).drop_vars(["scenario_origins",
+                                                     "scenario_calibration"])
+    write_netcdf(old, tmp_path / "old.nc")
+    inputs = read_report_inputs([single_results[0], tmp_path / "old.nc"])  # old with new
+    catalogue = parameter_catalogue_or_empty()
+    origins = {row.origin for row in scenario_assumptions(inputs, "plan", catalogue, "en")}
+    assert origins == {"set in the scenario file"}
+    assert any(row.origin.startswith("calibrated.yaml:") for row in scenario_assumptions(
+        inputs, "baseline", catalogue, "en"))
+    provenance = _provenance(inputs, "en", "now")
+    assert "do not record a calibration (written by an earlier qdsim): plan" in provenance
+    assert "calibrated.yaml" in provenance and "Warning" not in provenance
+
+
+def test_a_calibration_from_another_model_is_warned_about(single_results, tmp_path):
+    from reports.build import _provenance, calibration_warnings
+
+    dataset = read_results(single_results[0])
+    record = json.loads(str(dataset["scenario_calibration"].values[0]))
+    assert record["model_sha256"] == dataset.attrs["model_sha256"]  # shipped: consistent
+    record["model_sha256"] = "a" * 64
+    dataset = dataset.assign_coords(scenario_calibration=("scenario", [json.dumps(record)]))
+    write_netcdf(dataset, tmp_path / "stale.nc")
+    inputs = read_report_inputs([tmp_path / "stale.nc"])
+    (warning,) = calibration_warnings(inputs, "en")
+    assert "another version of the model file" in warning and "aaaaaaaaaaaa" in warning
+    assert '<p class="warning"><strong>Warning:</strong>' in _provenance(inputs, "en", "now")
+    assert calibration_warnings(read_report_inputs(single_results[:1]), "en") == []
