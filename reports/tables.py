@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +30,15 @@ CSV_ENCODING = "utf-8-sig"
 @dataclass(frozen=True)
 class Table:
     """A table ready to write: ``frame`` of display values, the decimals of each row's
-    numbers, the names of the numeric columns, a title, and a sheet/file name."""
+    numbers, the names of the numeric columns, a title, and a sheet/file name.
+    ``column_decimals`` overrides the row's decimals in the columns it names."""
 
     frame: pd.DataFrame
     row_decimals: tuple[int, ...]
     number_columns: tuple[str, ...]
     title: str
     name: str
+    column_decimals: dict[str, int] = field(default_factory=dict)
 
 
 def column_header(key: str, lang: str) -> str:
@@ -140,7 +142,10 @@ def format_number(value: float, decimals: int) -> str:
 
 
 def cell_decimals(table: Table, column: str, row: int) -> int:
-    """Decimals of a number: the row's, except P(met) (1), first year and counts (0)."""
+    """Decimals of a number: the column's when set, else the row's, except P(met) (1),
+    first year and counts (0)."""
+    if column in table.column_decimals:
+        return table.column_decimals[column]
     if column.endswith("[%]"):
         return 1
     if column in (text("first_year", "en"), text("first_year", "zh")):
