@@ -1,4 +1,4 @@
-"""Build the whole report from result files into a folder, atomically.
+"""Build the whole report from result files (and saved analyses) into a folder, atomically.
 
 Everything is written into a temporary folder beside the destination and renamed onto it
 at the end; on any error the temporary folder is removed and the destination is left as
@@ -25,6 +25,13 @@ import pandas as pd
 from qdsim import __version__
 from qdsim.errors import QdsimError, ResultsError
 from qdsim.targets import Target, load_targets
+from reports.analyses import AnalysisChart, AnalysisView, analysis_views
+from reports.analysis_inputs import (
+    check_models,
+    check_targets,
+    read_analyses,
+    split_inputs,
+)
 from reports.assumptions import (
     current_model_sha256,
     model_defaults,
@@ -37,6 +44,7 @@ from reports.fonts import require_font
 from reports.html import (
     ChartImage,
     HtmlContent,
+    analyses_html,
     assumptions_html,
     key_value_html,
     render_html,
@@ -51,6 +59,7 @@ from reports.rendering import ChartJob, render_all
 from reports.statistics import target_verdicts
 from reports.tables import (
     Table,
+    markdown_table,
     projection_table,
     summary_table,
     write_csv,
@@ -125,9 +134,12 @@ def staging_folder(out: Path):
 
 
 def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang: str,
-                 folder: Path, cjk_family: str | None, workers: int | None
-                 ) -> tuple[list[dict], list[ChartImage], ChartImage | None]:
-    """Write every chart; returns manifest entries, the images for the HTML, the scorecard."""
+                 folder: Path, cjk_family: str | None, workers: int | None,
+                 analysis_charts: Sequence[AnalysisChart] = ()
+                 ) -> tuple[list[dict], list[ChartImage], ChartImage | None,
+                            dict[str, ChartImage]]:
+    """Write every chart; returns manifest entries, the images for the HTML, the scorecard
+    and the analyses' images by file stem."""
     batch = [s for s in inputs.scenarios if inputs.has_samples(s)]
     jobs: list[tuple[ChartJob, str | None, list[str], str]] = []
     for indicator in indicators:
@@ -141,8 +153,11 @@ def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang
     if scorecard_data.cells:
         jobs.append((ChartJob("scorecard", scorecard_data, folder, "scorecard", cjk_family),
                      None, inputs.scenarios, text("scorecard", lang)))
+    analysis_kinds = {chart.kind for chart in analysis_charts}
+    jobs += [(ChartJob(chart.kind, chart.data, folder, chart.stem, cjk_family), None, [],
+              chart.caption) for chart in analysis_charts]
     written = render_all([job for job, *_ in jobs], workers)
-    entries, images, scorecard_image = [], [], None
+    entries, images, scorecard_image, analysis_images = [], [], None, {}
     for (job, indicator, scenarios, caption), paths in zip(jobs, written, strict=True):
         entries.append({"kind": job.kind, "indicator": indicator, "scenarios": scenarios,
                         **{key: str(path.relative_to(folder.parent))
@@ -150,10 +165,12 @@ def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang
         image = ChartImage(paths["png"], caption, job.kind)
         if job.kind == "scorecard":
             scorecard_image = image
+        elif job.kind in analysis_kinds:
+            analysis_images[job.stem] = image
         else:
             images.append(image)
     images.sort(key=lambda image: image.section != "comparison")  # comparisons, then fans
-    return entries, images, scorecard_image
+    return entries, images, scorecard_image, analysis_images
 
 
 def _provenance(inputs: ReportInputs, lang: str, created: str) -> str:
@@ -247,37 +264,76 @@ def _observations_html(variables: Sequence[str], lang: str) -> str:
     return table_html(Table(frame, tuple([0] * len(frame)), (), "", ""))
 
 
-def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: str = "en",
+def _write_analysis_tables(views: Sequence[AnalysisView], folder: Path, lang: str
+                           ) -> list[dict]:
+    """A CSV per analysis table and ``analyses.md`` with every analysis; returns the
+    manifest entries of the analyses."""
+    parts = [f"# {text('analyses', lang)}", "", f"- {text('analyses_note', lang)}", ""]
+    entries = []
+    for view in views:
+        parts += [f"## {view.title}", "",
+                  f"{text('analysis_file', lang)}: `{view.analysis.path}`", ""]
+        parts += [f"{line}  " for line in view.lines] + ([""] if view.lines else [])
+        names = []
+        for table in view.all_tables:
+            write_csv(table, folder / f"{table.name}.csv")
+            names.append(f"tables/{table.name}.csv")
+            if table.title != view.title:
+                parts += [f"### {table.title}", ""]
+            parts += [markdown_table(table), ""]
+        parts += [f"- {note}" for note in view.notes] + ([""] if view.notes else [])
+        entries.append({"file": str(view.analysis.path), "kind": view.analysis.kind,
+                        "scenario": view.analysis.scenario, "target": view.analysis.target,
+                        "title": view.title, "tables": names,
+                        "charts": [f"charts/{chart.stem}.png" for chart in view.charts]})
+    (folder / "analyses.md").write_text("\n".join(parts), encoding="utf-8")
+    return entries
+
+
+def build_report(input_paths: Sequence[Path | str], out: Path | str, *, lang: str = "en",
                  indicators: Sequence[str] | None = None,
                  targets: Sequence[Target] | None = None,
                  workers: int | None = None) -> ReportResult:
-    """Read result files and write charts, tables and report.html into ``out``.
+    """Read result files (and saved analyses) and write charts, tables and report.html
+    into ``out``.
 
-    ``indicators`` chooses the variables shown (default: the key indicators); ``targets``
-    defaults to the plan's targets; ``workers`` is the number of chart-drawing processes
-    (default: the CPUs available, at most 4). Raises ``QdsimError`` (``ResultsError`` for bad input)
-    before anything is written into ``out``.
+    ``input_paths`` are results files (NetCDF from ``qdsim run``, batch stores), at least
+    one, and any number of analysis JSON files (``*.json``, saved by ``qdsim solve``,
+    ``sensitivity``, ``attribute`` or ``check-plan`` with ``--out``) made with the
+    results' model file. ``indicators`` chooses the variables shown (default: the key
+    indicators); ``targets`` defaults to the plan's targets; ``workers`` is the number of
+    chart-drawing processes (default: the CPUs available, at most 4). Raises
+    ``QdsimError`` (``ResultsError`` for bad input) before anything is written into ``out``.
     """
     if lang not in LANGUAGES:
         raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
     out = Path(out)
-    paths = [Path(p) for p in result_paths]
-    inputs = read_report_inputs(paths)
+    paths = [Path(p) for p in input_paths]
+    result_paths, analysis_paths = split_inputs(paths)
+    analyses = read_analyses(analysis_paths)
+    if analyses and not result_paths:
+        raise ResultsError(None, "no results files given: a report needs at least one results"
+                           " file (.nc from `qdsim run` or a batch store) besides the analysis"
+                           " files, whose model hash is checked against it")
+    inputs = read_report_inputs(result_paths)
+    check_models(analyses, inputs.model_sha256)
     check_destination(out, paths)
     charted, tabulated = choose_indicators(inputs.dataset, indicators)
     cjk_family = require_font(lang)
     targets = list(load_targets() if targets is None else targets)
+    check_targets(analyses, [t.id for t in targets])
     verdicts = target_verdicts(inputs, targets)
     catalogue = parameter_catalogue_or_empty()
+    views = analysis_views(analyses, inputs, targets, catalogue, lang)
     created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     chart_indicators = [describe(inputs.dataset, name, lang) for name in charted]
     table_indicators = [describe(inputs.dataset, name, lang) for name in tabulated]
 
     scorecard_data = scorecard(inputs, verdicts, targets, lang)
     with staging_folder(out) as staging:
-        entries, images, scorecard_image = _draw_charts(
+        entries, images, scorecard_image, analysis_images = _draw_charts(
             inputs, chart_indicators, targets, scorecard_data, lang, staging / "charts",
-            cjk_family, workers)
+            cjk_family, workers, [chart for view in views for chart in view.charts])
         tables_folder = staging / "tables"
         tables_folder.mkdir()
         summary = summary_table(inputs, verdicts, targets, lang)
@@ -292,6 +348,8 @@ def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: s
         write_xlsx(summary, scenario_tables, notes, tables_folder / "projections.xlsx", lang)
         write_markdown([summary, *scenario_tables], notes, tables_folder / "projections.md",
                        text("report_title", lang))
+        analysis_entries = (_write_analysis_tables(views, tables_folder, lang) if views
+                            else [])
         model_hash = current_model_sha256()
         defaults = assumptions_html(model_defaults(catalogue, lang), lang)
         if model_hash is not None and model_hash != inputs.model_sha256:
@@ -310,6 +368,7 @@ def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: s
             defaults=defaults,
             observations=_observations_html(charted, lang),
             provenance=_provenance(inputs, lang, created),
+            analyses=analyses_html(views, analysis_images, lang) if views else "",
             warnings=[text("calibration_warning_banner", lang)]
             if calibration_warnings(inputs, lang) else [],
         )
@@ -321,6 +380,7 @@ def build_report(result_paths: Sequence[Path | str], out: Path | str, *, lang: s
             "sample_counts": inputs.sample_counts, "indicators": charted,
             "table_indicators": tabulated, "charts": entries,
             "tables": sorted(str(p.relative_to(staging)) for p in tables_folder.iterdir()),
+            "analyses": analysis_entries,
             "html": "report.html",
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),

@@ -1,8 +1,9 @@
 """The self-contained HTML report: one file, images inlined as base64, no network access.
 
-Sections: target scorecard, charts, projection tables, each scenario's assumptions,
-the observations drawn on the charts, and provenance (model hash, scenario hashes, seed,
-calibration, versions and dates). Every text from data is HTML-escaped.
+Sections: target scorecard, charts, projection tables, the saved "what it would take"
+analyses (when given), each scenario's assumptions, the observations drawn on the charts,
+and provenance (model hash, scenario hashes, seed, calibration, versions and dates).
+Every text from data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from reports.analyses import AnalysisView, CheckRow
 from reports.assumptions import Assumption
 from reports.chart_data import ScorecardChart
 from reports.charts import text_colour
@@ -94,6 +96,44 @@ def key_value_html(rows: Sequence[tuple[str, str]], hash_keys: Sequence[str] = (
     return f"<table><tbody>{body}</tbody></table>"
 
 
+def plan_check_html(rows: Sequence[CheckRow], lang: str) -> str:
+    """The plan's checks: verdict (colour and word), check, implied, comparison, unit,
+    explanation."""
+    head = "".join(f"<th>{escape(text(k, lang))}</th>" for k in (
+        "verdict", "check", "implied", "comparison_value", "unit", "explanation"))
+    body = "".join(
+        f'<tr><td class="cell verdict" style="background:{r.colour};'
+        f'color:{text_colour(r.colour)}">{escape(r.verdict)}</td><td>{escape(r.name)}</td>'
+        f'<td class="number">{escape(r.implied)}</td>'
+        f'<td class="number">{escape(r.comparison)}</td><td class="unit">{escape(r.unit)}'
+        f'</td><td class="description">{escape(r.explanation)}</td></tr>' for r in rows)
+    return (f'<div class="wide"><table class="checks"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def analyses_html(views: Sequence[AnalysisView], images: dict[str, ChartImage], lang: str
+                  ) -> str:
+    """Each analysis: heading, source file, sentences, charts, tables and notes."""
+    parts = [f'<p class="note">{escape(text("analyses_note", lang))}</p>']
+    for view in views:
+        parts.append(f'<div class="analysis" id="{escape(view.stem)}">'
+                     f"<h3>{escape(view.title)}</h3>")
+        parts.append(f'<p class="note">{escape(text("analysis_file", lang))}:'
+                     f' <span class="code">{escape(str(view.analysis.path))}</span></p>')
+        parts += [f'<p class="finding">{escape(line)}</p>' for line in view.lines]
+        parts += [_figure(images[chart.stem]) for chart in view.charts]
+        if view.checks:
+            parts.append(plan_check_html(view.checks, lang))
+        else:
+            parts += [table_html(table) for table in view.tables]
+        for table in view.detail_tables:
+            parts.append(f"<details><summary>{escape(table.title)}</summary>"
+                         f"{table_html(table)}</details>")
+        parts += [f'<p class="note">{escape(note)}</p>' for note in view.notes]
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
 @dataclass(frozen=True)
 class HtmlContent:
     """Everything the HTML page shows, already computed."""
@@ -109,6 +149,7 @@ class HtmlContent:
     defaults: str
     observations: str
     provenance: str
+    analyses: str = ""
     warnings: Sequence[str] = ()
 
 
@@ -117,7 +158,8 @@ def render_html(inputs: ReportInputs, content: HtmlContent) -> str:
     lang = content.lang
     css = STYLE_FILE.read_text(encoding="utf-8")
     titles = ", ".join(scenario_title(inputs.dataset, s, lang) for s in inputs.scenarios)
-    sections = ("scorecard", "charts", "tables", "assumptions", "observations", "provenance")
+    sections = ("scorecard", "charts", "tables", *(("analyses",) if content.analyses else ()),
+                "assumptions", "observations", "provenance")
     nav = "".join(f'<a href="#{key}">{escape(text(key, lang))}</a>' for key in sections)
     parts = [
         "<!DOCTYPE html>",
@@ -147,6 +189,9 @@ def render_html(inputs: ReportInputs, content: HtmlContent) -> str:
     parts.append(f'<p class="note">{escape(content.notes_tables)}</p>')
     for table in content.tables:
         parts += [f"<h3>{escape(table.title)}</h3>", table_html(table)]
+    if content.analyses:
+        parts.append(f'</section><section id="analyses"><h2>{escape(text("analyses", lang))}'
+                     f"</h2>{content.analyses}")
     parts.append(f'</section><section id="assumptions"><h2>{escape(text("assumptions", lang))}'
                  "</h2>")
     for title, table in content.assumptions:

@@ -42,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "band90": ("90%区间", "90% band"),
     "mean_2021_2025": ("2021-2025年均", "mean 2021-2025"),
     "mean_2026_2035": ("2026-2035年均", "mean 2026-2035"),
+    "mean_2016_2020": ("2016-2020年均", "mean 2016-2020"),
     "observed": ("观测值", "observed"),
     "plan_target": ("规划目标", "plan target"),
     "projection": ("预测", "projection"),
@@ -103,6 +104,83 @@ TEXT: dict[str, tuple[str, str]] = {
         "注意：有情景继承的校准与结果所用模型不一致，见“来源与版本”。",
         "Note: a scenario inherits a calibration made with another model file; see"
         " Provenance."),
+    # What it would take (saved analyses)
+    "analyses": ("实现目标需要什么", "What it would take"),
+    "analysis_solve": ("恰好实现目标所需的假设", "The assumption that just meets a target"),
+    "analysis_frontier": ("恰好实现目标的假设组合", "Combinations that just meet a target"),
+    "analysis_sensitivity": ("敏感性：Sobol指数", "Sensitivity: Sobol indices"),
+    "analysis_attribution": ("情景差异的分解", "What explains the difference"),
+    "analysis_plan_check": ("规划目标一致性检查", "Plan consistency check"),
+    "analysis_file": ("分析文件", "analysis file"),
+    "analyses_note": (
+        "以下分析由 qdsim solve、sensitivity、attribute 和 check-plan 计算并保存，与结果使用同一"
+        "模型文件；报告只展示，不重新计算。",
+        "Computed and saved by qdsim solve, sensitivity, attribute and check-plan with the"
+        " results' model file; the report shows them and computes nothing."),
+    "item": ("项目", "item"),
+    "mode": ("变化方式", "mode"),
+    "amount": ("变化量（自2021年起）", "amount (from 2021)"),
+    "value_2025": ("2025年取值", "value in 2025"),
+    "search_range": ("搜索范围", "range searched"),
+    "calibrated_estimate": ("2016-2020年校准值", "2016-2020 calibrated value"),
+    "calibrated_q05": ("校准后验5%分位", "calibration posterior 5%"),
+    "calibrated_q95": ("校准后验95%分位", "calibration posterior 95%"),
+    "mode_value": ("取值", "value"),
+    "mode_shift": ("平移", "shift"),
+    "mode_scale": ("缩放", "scale"),
+    "frontier_title": ("{scenario}：恰好实现“{target}”的组合", "{scenario}: combinations that"
+                       " just meet “{target}”"),
+    "frontier_note": ("每一行是恰好实现目标的一组数值（空白：允许范围内无解）；自2021年起变化。",
+                      "Each row is a combination that just meets the target (blank: no value"
+                      " in the allowed range does); changes apply from 2021."),
+    "no_solution": ("无解", "no value"),
+    "sensitivity_title": ("{scenario}：“{target}”差距的Sobol指数（{runs}次运行，95%置信区间）",
+                          "{scenario}: Sobol indices of the gap to “{target}” ({runs} runs,"
+                          " 95% confidence)"),
+    "sensitivity_years_title": ("{variable}各年数值的总效应指数ST",
+                                "Total index ST of each year's {variable}"),
+    "sensitivity_note": (
+        "S1：该因素单独解释的方差份额；ST：包括交互作用在内的份额。误差线为95%置信区间。",
+        "S1: share of the variance a factor explains alone; ST: including its interactions."
+        " Error bars are 95% confidence intervals."),
+    "sensitivity_omitted": ("另有{count}个因素的ST始终低于{limit}，未画出。",
+                            "{count} more factors with ST below {limit} throughout are not"
+                            " drawn."),
+    "factor": ("因素", "factor"),
+    "S1": ("一阶指数S1", "first order S1"),
+    "S1_conf": ("S1 ±（95%）", "S1 ± (95%)"),
+    "ST": ("总效应指数ST", "total ST"),
+    "ST_conf": ("ST ±（95%）", "ST ± (95%)"),
+    "calibration_posterior": ("校准后验（联合抽样）", "calibration posterior (joint draws)"),
+    "index": ("指数", "index"),
+    "attribution_title": ("“{target}”：{scenario}与{reference}之差的分解",
+                          "“{target}”: {scenario} vs {reference}"),
+    "attribution_values": (
+        "{reference}为{reference_value}，{scenario}为{scenario_value}（{unit}）：差值{difference}。",
+        "{reference} {reference_value}, {scenario} {scenario_value} [{unit}]: difference"
+        " {difference}."),
+    "attribution_sums": (
+        "各参数的Shapley值之和等于该差值；单独改变各参数的效果之和为{single}（差额{interaction}"
+        "来自参数间的交互作用）。",
+        "The parameters' Shapley values add up to it; changing one parameter at a time adds"
+        " up to {single} (the remaining {interaction} comes from interactions)."),
+    "attribution_axis": ("对差值的贡献", "contribution to the difference"),
+    "one_at_a_time": ("单独改变", "one at a time"),
+    "shapley": ("Shapley值", "Shapley"),
+    "total": ("合计", "total"),
+    "difference": ("差值", "difference"),
+    "check": ("检查项", "check"),
+    "implied": ("规划数字推算值", "implied"),
+    "comparison_value": ("对照值", "comparison"),
+    "explanation": ("说明", "explanation"),
+    "consistent": ("一致", "consistent"),
+    "tension": ("存在张力", "tension"),
+    "contradiction": ("矛盾", "contradiction"),
+    "plan_check_note": (
+        "规划2025年的各项数字通过模型的恒等关系相互对照：推算值与对照值及其结论。",
+        "The plan's 2025 figures set against each other through the model's identities:"
+        " what they imply, what it is compared with, and the verdict."),
+    "english_only": ("（说明为英文原文）", "(explanation as written)"),
 }
 
 

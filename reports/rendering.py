@@ -14,13 +14,14 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import charts
+from reports import analysis_charts, charts
+from reports.analyses import AnalysisChartData
 from reports.chart_data import ScorecardChart, SeriesChart
 from reports.fonts import chart_fonts, ensure_family
 
 log = logging.getLogger(__name__)
 DRAWERS = {"comparison": charts.comparison_chart, "fan": charts.fan_chart,
-           "scorecard": charts.scorecard_chart}
+           "scorecard": charts.scorecard_chart, **analysis_charts.DRAWERS}
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,7 @@ class ChartJob:
     """Draw ``kind`` of ``data`` and save it as ``folder/stem.png`` and ``.svg``."""
 
     kind: str
-    data: SeriesChart | ScorecardChart
+    data: SeriesChart | ScorecardChart | AnalysisChartData
     folder: Path
     stem: str
     cjk_family: str | None

@@ -91,3 +91,58 @@ def chinese_report(batch_file, single_results, cjk_font, tmp_path_factory) -> Pa
     out = tmp_path_factory.mktemp("chinese") / "report"
     build_report([batch_file, single_results[2]], out, lang="zh", workers=1)
     return out
+
+
+#: The "what it would take" commands, small enough for tests, as `qdsim` arguments.
+ANALYSIS_COMMANDS = {
+    "solve": ["solve", "baseline.yaml", "--target", "population_2025",
+              "--vary", "base_net_migration_rate"],
+    "frontier": ["solve", "baseline.yaml", "--target", "population_2025",
+                 "--vary", "base_net_migration_rate", "--vary", "total_fertility_rate",
+                 "--points", "3"],
+    "sensitivity": ["sensitivity", "baseline.yaml", "--target", "gdp_per_capita_usd_2035",
+                    "--samples", "16"],
+    "attribution": ["attribute", "plan.yaml", "--against", "baseline.yaml",
+                    "--target", "gdp_per_capita_usd_2035"],
+    "plan_check": ["check-plan", "plan.yaml"],
+}
+
+
+@pytest.fixture(scope="session")
+def analysis_files(tmp_path_factory, scenario_dir) -> dict[str, Path]:
+    """One saved analysis of each kind, written by the real commands with --out."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    folder = tmp_path_factory.mktemp("analyses")
+    files = {}
+    for kind, command in ANALYSIS_COMMANDS.items():
+        arguments = [str(scenario_dir / a) if a.endswith(".yaml") else a for a in command]
+        result = CliRunner().invoke(app, [*arguments, "--out", str(folder / f"{kind}.json")])
+        assert result.exit_code == 0, result.output
+        files[kind] = folder / f"{kind}.json"
+    return files
+
+
+def _analysis_report(single_results, analysis_files, folder, lang: str) -> Path:
+    from reports.build import build_report
+
+    out = folder / "report"
+    build_report([*single_results[:2], *analysis_files.values()], out, lang=lang,
+                 indicators=["population"], workers=2)
+    return out
+
+
+@pytest.fixture(scope="session")
+def analysis_report(single_results, analysis_files, tmp_path_factory) -> Path:
+    """The English report of the baseline and plan runs with every kind of analysis."""
+    return _analysis_report(single_results, analysis_files,
+                            tmp_path_factory.mktemp("analysis_en"), "en")
+
+
+@pytest.fixture(scope="session")
+def analysis_report_zh(single_results, analysis_files, cjk_font, tmp_path_factory) -> Path:
+    """The same report in Chinese."""
+    return _analysis_report(single_results, analysis_files,
+                            tmp_path_factory.mktemp("analysis_zh"), "zh")

@@ -61,7 +61,8 @@ def _loaded_images(chromium: str, report, tmp_path) -> list[list]:
     return json.loads(found.group(1))
 
 
-@pytest.mark.parametrize("report_name", ["mixed_report", "chinese_report"])
+@pytest.mark.parametrize("report_name", ["mixed_report", "chinese_report", "analysis_report",
+                                         "analysis_report_zh"])
 def test_every_image_loads_and_the_page_is_not_blank(report_name, request, chromium, tmp_path):
     report = request.getfixturevalue(report_name)
     manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
