@@ -394,7 +394,9 @@ def validate(scenarios: ScenarioPaths) -> None:
 @reports_errors
 def report(
     results: Annotated[list[Path], typer.Argument(
-        help="Result files (.nc from run, batch stores), combined along scenario.",
+        help="Result files (.nc from run, batch stores), combined along scenario, and any"
+        " analysis files (*.json saved with --out by solve, sensitivity, attribute,"
+        " check-plan). At least one result file is required.",
         show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="Report folder (replaced atomically).")],
     lang: Language = "en",
@@ -403,7 +405,12 @@ def report(
     targets_file: TargetsFile = None,
     set_target: TargetValues = None,
 ) -> None:
-    """Charts, projection tables (CSV, XLSX, Markdown) and one HTML file from results."""
+    """Charts, projection tables (CSV, XLSX, Markdown) and one HTML file from results.
+
+    Analysis files (.json) add a section "What it would take" with their charts and tables.
+
+    At least one result file is always needed; analyses must share its model_sha256.
+    """
     from reports.build import build_report
 
     _check_language(lang)
