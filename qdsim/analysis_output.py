@@ -59,6 +59,12 @@ def solution_payload(solution: Solution, scenario: Scenario, target: Target,
             "calibrated": calibrated_reference(solution.parameter), "related": related}
 
 
+def calibrated_comparison(solution: dict, calibrated: dict) -> tuple[float | None, bool]:
+    """(needed / calibrated estimate, whether the need lies in the 90% interval)."""
+    ratio = solution["value_2025"] / calibrated["estimate"] if calibrated["estimate"] else None
+    return ratio, calibrated["q05"] <= solution["value_2025"] <= calibrated["q95"]
+
+
 def solution_text(payload: dict, target: Target) -> str:
     """Plain sentences: the value needed, against the 2016-2020 calibration."""
     solution = payload["solution"]
@@ -77,8 +83,7 @@ def solution_text(payload: dict, target: Target) -> str:
              + f" from 2021 (value in 2025: {solution['value_2025']:.6g} {info.unit})."]
     calibrated = payload.get("calibrated")
     if calibrated:
-        ratio = solution["value_2025"] / calibrated["estimate"] if calibrated["estimate"] else None
-        inside = calibrated["q05"] <= solution["value_2025"] <= calibrated["q95"]
+        ratio, inside = calibrated_comparison(solution, calibrated)
         lines.append(f"  2016-2020 calibrated value {calibrated['estimate']:.6g} (90% interval"
                      f" {calibrated['q05']:.6g}-{calibrated['q95']:.6g}): the need is"
                      + (f" {ratio:.2f} times the calibrated value," if ratio else "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from qdsim.analysis_output import calibrated_comparison
 from qdsim.targets import Target
 from qdsim.units import display
 from reports.indicators import NAMES
@@ -72,8 +73,7 @@ def solution_text_zh(payload: dict, target: Target, parameter_unit: str) -> str:
              f"{solution['value_2025']:.6g} {parameter_unit}）。"]
     calibrated = payload.get("calibrated")
     if calibrated:
-        ratio = solution["value_2025"] / calibrated["estimate"] if calibrated["estimate"] else None
-        inside = calibrated["q05"] <= solution["value_2025"] <= calibrated["q95"]
+        ratio, inside = calibrated_comparison(solution, calibrated)
         lines.append(f"  2016-2020年校准值为{calibrated['estimate']:.6g}（90%区间"
                      f"{calibrated['q05']:.6g}-{calibrated['q95']:.6g}）：所需数值"
                      + (f"是校准值的{ratio:.2f}倍，" if ratio else "")

@@ -146,3 +146,12 @@ def analysis_report_zh(single_results, analysis_files, cjk_font, tmp_path_factor
     """The same report in Chinese."""
     return _analysis_report(single_results, analysis_files,
                             tmp_path_factory.mktemp("analysis_zh"), "zh")
+
+
+def error_line(result) -> str:
+    """The single line a failed command printed (exit 2, no traceback)."""
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output
+    return lines[0]

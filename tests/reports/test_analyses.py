@@ -19,6 +19,7 @@ from reports.analyses import analysis_views
 from reports.analysis_inputs import KINDS, read_analysis
 from reports.assumptions import parameter_catalogue_or_empty
 from reports.inputs import read_report_inputs
+from tests.reports.conftest import error_line
 
 runner = CliRunner()
 CSV_ENCODING = "utf-8-sig"
@@ -174,14 +175,6 @@ def test_an_explanation_without_a_translation_is_shown_as_written():
     assert explanation("Something new.", "en") == ("Something new.", True)
 
 
-def _error_line(result) -> str:
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 2, result.output
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    return lines[0]
-
-
 @pytest.mark.parametrize("problem", ["no_kind", "corrupt", "other_model", "incomplete",
                                      "unknown_kind", "missing", "target", "no_results"])
 def test_bad_analysis_json_gives_one_line_exit_2_and_writes_nothing(
@@ -213,7 +206,7 @@ def test_bad_analysis_json_gives_one_line_exit_2_and_writes_nothing(
     elif problem != "missing":
         bad.write_text(json.dumps(document), encoding="utf-8")
     out = tmp_path / "report"
-    line = _error_line(runner.invoke(app, ["report", *results, str(bad), "--out", str(out)]))
+    line = error_line(runner.invoke(app, ["report", *results, str(bad), "--out", str(out)]))
     assert line.startswith("error: ") and expected in line
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == (

@@ -10,16 +10,9 @@ from typer.testing import CliRunner
 
 from cli import app
 from qdsim.outputs import read_results, write_netcdf
+from tests.reports.conftest import error_line
 
 runner = CliRunner()
-
-
-def _error_line(result) -> str:
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert result.exit_code == 2, result.output
-    assert len(lines) == 1, result.output
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def _leftovers(folder) -> list[str]:
@@ -63,7 +56,7 @@ def test_bad_input_gives_one_line_exit_2_and_writes_nothing(problem, single_resu
         extra = ["--indicator", "gdp_per_head"]
         expected = "unknown indicator 'gdp_per_head'"
     out = tmp_path / "report"
-    line = _error_line(runner.invoke(app, ["report", *paths, "--out", str(out), *extra]))
+    line = error_line(runner.invoke(app, ["report", *paths, "--out", str(out), *extra]))
     assert line.startswith("error: ") and expected in line
     assert not out.exists()
     assert _leftovers(tmp_path) == []
@@ -73,7 +66,7 @@ def test_a_folder_of_other_files_is_not_replaced(single_results, tmp_path):
     out = tmp_path / "documents"
     out.mkdir()
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
-    line = _error_line(runner.invoke(app, ["report", str(single_results[0]), "--out",
+    line = error_line(runner.invoke(app, ["report", str(single_results[0]), "--out",
                                            str(out)]))
     assert "not an earlier qdsim report" in line
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
@@ -102,7 +95,7 @@ def test_failure_while_writing_leaves_the_previous_report_intact(single_results,
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(build, "write_xlsx", broken)
-    line = _error_line(runner.invoke(app, ["report", str(single_results[0]), "--out",
+    line = error_line(runner.invoke(app, ["report", str(single_results[0]), "--out",
                                            str(out), "--indicator", "employment"]))
     assert "cannot write the report" in line and "No space left" in line
     assert (out / "report.html").read_bytes() == before
@@ -115,7 +108,7 @@ def test_chinese_without_a_cjk_font_says_how_to_install_one(single_results, tmp_
 
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
     out = tmp_path / "report"
-    line = _error_line(runner.invoke(app, ["report", str(single_results[0]), "--out", str(out),
+    line = error_line(runner.invoke(app, ["report", str(single_results[0]), "--out", str(out),
                                            "--lang", "zh"]))
     assert "apt-get install fonts-noto-cjk" in line
     assert not out.exists()
