@@ -29,7 +29,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "gap": ("差距", "gap"),
     "probability": ("达标概率", "P(met)"),
     "verdict": ("结论", "verdict"),
-    "first_year": ("首次达到年份", "first year met"),
+    "first_year": ("首次达到年份（达到者的中位数）", "first year met (median of draws meeting it)"),
     "samples": ("样本数", "samples"),
     "met": ("达到", "met"),
     "missed": ("未达到", "missed"),

@@ -123,20 +123,30 @@ def summary_table(inputs: ReportInputs, verdicts: pd.DataFrame, targets: Sequenc
         record[headers["target_value"]] = _target_display(row["target_value"], target.unit,
                                                           lang)
         record[headers["gap"]] = _target_display(row["gap"], target.unit, lang)
-        record[probability_header] = (np.nan if math.isnan(row["probability_met"])
-                                      else round(100.0 * row["probability_met"], 1))
+        # one run is one sample: its verdict says met or missed, a P(met) of 0 or 100 would
+        # read as a probability it does not have
+        record[probability_header] = (
+            np.nan if math.isnan(row["probability_met"]) or not inputs.has_samples(
+                row["scenario"]) else round(100.0 * row["probability_met"], 1))
         record[headers["verdict"]] = label
-        record[headers["first_year"]] = _target_display(row["first_year_met"], "year", lang)
+        first = row["first_year_met"]
+        record[headers["first_year"]] = pd.NA if pd.isna(first) else int(round(first))
         record[headers["samples"]] = int(row["samples"])
         records.append(record)
         decimals.append(_target_decimals(target.unit))
     frame = pd.DataFrame.from_records(records)
+    if len(frame):  # whole years: written 2029, not 2029.0
+        frame[headers["first_year"]] = frame[headers["first_year"]].astype("Int64")
     return Table(frame, tuple(decimals), tuple(numbers), text("scorecard", lang), "summary")
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def format_number(value: float, decimals: int) -> str:
     """Text of a rounded display value; empty for a missing one."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "–"
     return f"{value:.{decimals}f}"
 
@@ -203,7 +213,7 @@ def _fill_sheet(sheet, table: Table) -> None:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row, record in enumerate(table.frame.itertuples(index=False)):
-        values = [None if isinstance(v, float) and math.isnan(v) else
+        values = [None if _missing(v) else
                   (v.item() if isinstance(v, np.generic) else v) for v in record]
         sheet.append(values)
         for column_index, column in enumerate(columns, start=1):
