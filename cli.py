@@ -197,14 +197,21 @@ class _dask_client:
     def __enter__(self):
         if not self.scheduler and self.workers == 0:
             return None
+        import dask
         from distributed import Client, LocalCluster
 
+        # Dask sets its own loggers to INFO: hold them to our level (-v shows them), here
+        # and, through the configuration a nanny hands on, in the worker processes
+        level = max(logging.getLogger().getEffectiveLevel(), logging.INFO)
+        logging.getLogger("distributed").setLevel(level)
+        dask.config.set({"distributed.logging.distributed": logging.getLevelName(level).lower()})
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="10s")
-            else:
+            else:  # no dashboard; its HTTP server on a free port, not a busy 8787
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                                            processes=True, dashboard_address=None,
+                                            scheduler_kwargs={"dashboard_address": ":0"})
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as error:
             raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"
