@@ -30,10 +30,41 @@ LAST_OBSERVED_YEAR = 2020
 PNG_DPI = 110
 
 
+#: Line widths of the comparison chart [points]: the first scenario widest and lowest,
+#: each later one thinner and on top, so a line that coincides with another still shows
+#: as a band around it.
+WIDEST_LINE, THINNEST_LINE = 3.6, 1.2
+
+
 def scenario_style(index: int) -> dict[str, object]:
     """Colour and line style of the ``index``-th scenario."""
     return {"color": SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)],
             "linestyle": LINE_STYLES[index % len(LINE_STYLES)]}
+
+
+def layered_widths(count: int) -> list[float]:
+    """Widths of ``count`` lines drawn in order [points], strictly decreasing."""
+    if count == 1:
+        return [1.8]
+    step = (WIDEST_LINE - THINNEST_LINE) / (count - 1)
+    return [WIDEST_LINE - step * index for index in range(count)]
+
+
+def fitted_legend(figure: Figure, handles: list, columns: int, lang: str):
+    """A legend below the axes whose labels are wrapped and whose columns are as many as
+    fit the figure's width (fewer rows than that would be cut off at the edges)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for handle in handles:
+        handle.set_label(wrap(handle.get_label(), lang, 30, 15))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    for count in range(max(1, min(columns, len(handles))), 0, -1):
+        legend = figure.legend(handles=handles, loc="outside lower center", ncols=count,
+                               fontsize=8, frameon=False)
+        if legend.get_window_extent(renderer).width <= 0.98 * figure.bbox.width or count == 1:
+            return legend
+        legend.remove()
+    return None
 
 
 def wrap(label: str, lang: str, width_en: int, width_zh: int) -> str:
@@ -82,10 +113,11 @@ def comparison_chart(chart: SeriesChart) -> Figure:
     figure = Figure(figsize=(8.5, 5.0), layout="constrained")
     axes = figure.add_subplot()
     handles = []
+    widths = layered_widths(len(chart.scenario_titles))
     for index, title in enumerate(chart.scenario_titles):
         label = title if chart.samples[index] <= 1 else f"{title} ({text('median', lang)})"
-        (line,) = axes.plot(chart.years, chart.band(0.5, index), linewidth=1.8, label=label,
-                            **scenario_style(index))
+        (line,) = axes.plot(chart.years, chart.band(0.5, index), linewidth=widths[index],
+                            label=label, zorder=2 + index * 0.01, **scenario_style(index))
         handles.append(line)
     observed = _draw_observations(axes, chart)
     targeted = _draw_targets(axes, chart)
@@ -98,8 +130,7 @@ def comparison_chart(chart: SeriesChart) -> Figure:
     axes.set_title(chart.indicator.name, loc="left", fontsize=12)
     axes.set_ylabel(chart.indicator.unit_label)
     axes.set_xlabel(text("year", lang))
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
-                  fontsize=8, frameon=False)
+    fitted_legend(figure, handles, 4, lang)
     return figure
 
 
@@ -134,8 +165,7 @@ def fan_chart(chart: SeriesChart) -> Figure:
                Patch(facecolor=grey, alpha=0.40, label=text("band50", lang)),
                Patch(facecolor=grey, alpha=0.18, label=text("band90", lang))]
     handles += _legend_extras(lang, observed, targeted)
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8,
-                  frameon=False)
+    fitted_legend(figure, handles, len(handles), lang)
     return figure
 
 
