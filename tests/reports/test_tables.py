@@ -134,3 +134,28 @@ def test_report_verdicts_are_the_summary_of_qdsim_targets(batch_file):
     assert len(report) == len(terminal) > 0
     for column in ("probability_met", "first_year_met", "probability_never", "gap"):
         pd.testing.assert_series_equal(report[column], terminal.loc[report.index, column])
+
+
+def test_xlsx_has_an_annual_sheet_per_indicator_group_with_every_year(mixed_report,
+                                                                     batch_file,
+                                                                     single_results):
+    sheets = _sheets(mixed_report)
+    annual = [name for name in sheets if name.startswith("annual_")]
+    assert annual[:2] == ["annual_population", "annual_economy"]
+    assert {"annual_employment", "annual_energy", "annual_housing"} <= set(annual)
+    population = sheets["annual_population"]
+    years = [str(year) for year in range(2015, 2036)]
+    assert [c for c in population.columns if c.isdigit()] == years
+    single = read_results(single_results[2]).sel(scenario="low_growth")["population"]
+    row = population[(population["scenario"] == "low_growth")
+                     & (population["variable"] == "population")]
+    assert len(row) == 1 and row["statistic"].item() == "value"
+    for year in (2016, 2023, 2031):
+        assert row[str(year)].item() == round(float(single.sel(year=year)) * 1e-4, 1)
+    batch = read_results(batch_file)["population"].sel(scenario="plan")
+    median = population[(population["scenario"] == "plan")
+                        & (population["variable"] == "population")
+                        & (population["statistic"] == "median")]
+    assert median["2027"].item() == round(float(batch.sel(year=2027).median()) * 1e-4, 1)
+    every = {v for name in annual for v in sheets[name]["variable"]}
+    assert every == set(_csv(mixed_report, "plan")["variable"])  # every tabulated indicator
