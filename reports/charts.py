@@ -115,8 +115,9 @@ def comparison_chart(chart: SeriesChart) -> Figure:
     handles = []
     widths = layered_widths(len(chart.scenario_titles))
     for index, title in enumerate(chart.scenario_titles):
-        label = title if chart.samples[index] <= 1 else f"{title} ({text('median', lang)})"
-        (line,) = axes.plot(chart.years, chart.band(0.5, index), linewidth=widths[index],
+        label = (title if chart.samples[index] <= 1 or chart.has_run(index)
+                 else f"{title} ({text('median', lang)})")
+        (line,) = axes.plot(chart.years, chart.central(index), linewidth=widths[index],
                             label=label, zorder=2 + index * 0.01, **scenario_style(index))
         handles.append(line)
     observed = _draw_observations(axes, chart)
@@ -142,7 +143,7 @@ def fan_chart(chart: SeriesChart) -> Figure:
     rows = math.ceil(len(batch) / columns)
     figure = Figure(figsize=(3.0 * columns + 0.6, 2.6 * rows + 1.2), layout="constrained")
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-    observed = targeted = False
+    observed = targeted = runs = False
     for panel, index in enumerate(batch):
         axes = grid[panel // columns][panel % columns]
         colour = scenario_style(index)["color"]
@@ -151,6 +152,10 @@ def fan_chart(chart: SeriesChart) -> Figure:
         axes.fill_between(chart.years, chart.band(0.25, index), chart.band(0.75, index),
                           color=colour, alpha=0.40, linewidth=0)
         axes.plot(chart.years, chart.band(0.5, index), color=colour, linewidth=1.6)
+        if chart.has_run(index):  # the central run given beside the batch
+            axes.plot(chart.years, chart.central(index), color="black", linewidth=1.2,
+                      linestyle="--")
+            runs = True
         observed = _draw_observations(axes, chart) or observed
         targeted = _draw_targets(axes, chart) or targeted
         axes.axvline(LAST_OBSERVED_YEAR, color="grey", linewidth=0.8, linestyle=":")
@@ -164,6 +169,9 @@ def fan_chart(chart: SeriesChart) -> Figure:
     handles = [Line2D([], [], color=grey, linewidth=1.6, label=text("median", lang)),
                Patch(facecolor=grey, alpha=0.40, label=text("band50", lang)),
                Patch(facecolor=grey, alpha=0.18, label=text("band90", lang))]
+    if runs:
+        handles.append(Line2D([], [], color="black", linewidth=1.2, linestyle="--",
+                              label=text("central", lang)))
     handles += _legend_extras(lang, observed, targeted)
     fitted_legend(figure, handles, len(handles), lang)
     return figure

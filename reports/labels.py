@@ -36,6 +36,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_set": ("未设定", "not set"),
     "value": ("数值", "value"),
     "median": ("中位数", "median"),
+    "central": ("中心运行", "central run"),
     "p05": ("5%分位", "5%"),
     "p95": ("95%分位", "95%"),
     "band50": ("50%区间", "50% band"),

@@ -71,14 +71,21 @@ def table_statistics(inputs: ReportInputs, scenario: str, variable: str
     """Statistic -> column -> value [model unit] for one scenario and variable.
 
     A single run gives the statistic ``value``; a batch gives ``median``, ``p05``, ``p95``
-    over samples of each column (the period means are taken per sample first).
+    over samples of each column (the period means are taken per sample first), after
+    ``central`` (the single run) when a run of the scenario was given beside the batch.
     """
     single = inputs.valid_samples(scenario)
     series = single[variable].transpose("sample", "year").to_numpy()
     columns = per_sample_columns(series, single["year"].to_numpy())
     if not inputs.has_samples(scenario):
         return {"value": {key: float(values[0]) for key, values in columns.items()}}
-    result: dict[str, dict[str, float]] = {name: {} for name in BATCH_STATISTICS}
+    result: dict[str, dict[str, float]] = {}
+    run = inputs.central_run(scenario)
+    if run is not None:
+        run_columns = per_sample_columns(run[variable].to_numpy()[np.newaxis],
+                                         run["year"].to_numpy())
+        result["central"] = {key: float(values[0]) for key, values in run_columns.items()}
+    result.update({name: {} for name in BATCH_STATISTICS})
     for key, values in columns.items():
         quantiles = _quiet_quantile(values, list(BATCH_STATISTICS.values()), axis=0)
         for name, value in zip(BATCH_STATISTICS, quantiles, strict=True):

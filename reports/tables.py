@@ -110,8 +110,12 @@ def annual_tables(inputs: ReportInputs, indicators: Sequence[Indicator], lang: s
             for indicator in grouped[group]:
                 series = single[indicator.variable].transpose("sample", "year").to_numpy()
                 if inputs.has_samples(scenario):
-                    statistics = {name: _quantile_rows(series, quantile)
-                                  for name, quantile in BATCH_STATISTICS.items()}
+                    run = inputs.central_run(scenario)
+                    statistics = ({} if run is None else
+                                  {"central": run[indicator.variable].sel(
+                                      year=single["year"]).to_numpy()})
+                    statistics.update({name: _quantile_rows(series, quantile)
+                                       for name, quantile in BATCH_STATISTICS.items()})
                 else:
                     statistics = {"value": series[0]}
                 for statistic, values in statistics.items():
