@@ -26,7 +26,9 @@ def test_batch_with_workers_prints_no_dask_info_without_verbose(scenario_dir, tm
                  "--workers", "2", "--chunk-size", "4"]
     quiet = _qdsim(*arguments, "--out", str(tmp_path / "quiet"))
     assert quiet.returncode == 0, quiet.stderr
-    assert "INFO" not in quiet.stderr and "distributed" not in quiet.stderr, quiet.stderr
+    # no INFO line (a WARNING, e.g. a worker slow to stop on a loaded machine, may show)
+    assert not [line for line in quiet.stderr.splitlines() if line.startswith("INFO")
+                or " - INFO - " in line], quiet.stderr
     verbose = _qdsim("-v", *arguments, "--out", str(tmp_path / "verbose"))
     assert verbose.returncode == 0, verbose.stderr
     assert "INFO distributed" in verbose.stderr  # -v still shows Dask's progress
