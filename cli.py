@@ -44,6 +44,18 @@ def reports_errors(command):
     return wrapper
 
 
+def _table_width() -> int | None:
+    """Width to fit terminal tables into: $COLUMNS if set, else the terminal's; None (the
+    full table) when the output goes to a file or pipe."""
+    import os
+    import shutil
+    import sys
+
+    if os.environ.get("COLUMNS", "").isdigit():
+        return int(os.environ["COLUMNS"])
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+
+
 def _check_language(lang: str) -> None:
     if lang not in ("en", "zh"):
         raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
@@ -89,7 +101,7 @@ def run(
         single = results.sel(scenario=[name])
         write_netcdf(single, out / f"{name}.nc")
         write_csv(single, out / f"{name}.csv")
-    typer.echo(verdict_table(verdicts, targets, lang))
+    typer.echo(verdict_table(verdicts, targets, lang, _table_width()))
     typer.echo(f"\nwrote {2 * len(loaded)} files to {out}")
 
 
@@ -111,7 +123,8 @@ def targets(
     """
     from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import probability_summary, probability_table, verdict_table
+    from qdsim.tables import probability_table, verdict_table
+    from qdsim.target_summary import summarize_verdicts
     from qdsim.targets import evaluate
 
     _check_language(lang)
@@ -121,15 +134,15 @@ def targets(
         raise QdsimError(f"--samples {samples}: must be 0 or more")
     if samples == 0:
         typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
-                                 chosen, lang))
+                                 chosen, lang, _table_width()))
         return
     from qdsim.batch import batch_in_memory
 
     variables = sorted({t.variable for t in chosen})
     results = batch_in_memory(loaded, samples=samples, seed=seed, variables=variables,
                               time_step=time_step)
-    summary = probability_summary(evaluate(results, chosen), chosen)
-    typer.echo(probability_table(summary, chosen, lang))
+    summary = summarize_verdicts(evaluate(results, chosen), chosen)
+    typer.echo(probability_table(summary, chosen, lang, _table_width()))
     typer.echo(f"\n{samples} draws per scenario, seed {seed}")
 
 
@@ -184,14 +197,21 @@ class _dask_client:
     def __enter__(self):
         if not self.scheduler and self.workers == 0:
             return None
+        import dask
         from distributed import Client, LocalCluster
 
+        # Dask sets its own loggers to INFO: hold them to our level (-v shows them), here
+        # and, through the configuration a nanny hands on, in the worker processes
+        level = max(logging.getLogger().getEffectiveLevel(), logging.INFO)
+        logging.getLogger("distributed").setLevel(level)
+        dask.config.set({"distributed.logging.distributed": logging.getLevelName(level).lower()})
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="10s")
-            else:
+            else:  # no dashboard; its HTTP server on a free port, not a busy 8787
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                                            processes=True, dashboard_address=None,
+                                            scheduler_kwargs={"dashboard_address": ":0"})
                 self.client = Client(self.cluster)
         except (OSError, TimeoutError) as error:
             raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"

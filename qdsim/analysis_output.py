@@ -30,15 +30,25 @@ def save_analysis(kind: str, payload: dict, path: Path) -> None:
     """Write ``payload`` as JSON with its kind, the model hash and the version."""
     document = {"qdsim_analysis": kind, "model_sha256": file_sha256(MODEL_PATH),
                 "qdsim_version": __version__, **payload}
-    with atomic_path(Path(path)) as temporary:
-        temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1,
-                                        default=_plain), encoding="utf-8")
+    with atomic_path(Path(path)) as temporary:  # allow_nan=False: NaN is not JSON
+        temporary.write_text(json.dumps(_finite(document), ensure_ascii=False, indent=1,
+                                        default=_plain, allow_nan=False), encoding="utf-8")
+
+
+def _finite(value):
+    """``value`` with every non-finite float (NaN, inf) inside it replaced by None (null)."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _plain(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return float(value) if hasattr(value, "__float__") else str(value)
+    value = float(value) if hasattr(value, "__float__") else str(value)
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def calibrated_reference(name: str) -> dict | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from qdsim.targets import Target
@@ -31,8 +30,12 @@ def _verdict(met: object, lang: str) -> str:
     return "met" if met else "missed"
 
 
-def verdict_table(verdicts: pd.DataFrame, targets: Sequence[Target], lang: str = "en") -> str:
-    """Scenario × target table: projected value, target, gap, verdict, first year met."""
+def verdict_table(verdicts: pd.DataFrame, targets: Sequence[Target], lang: str = "en",
+                  width: int | None = None) -> str:
+    """Scenario × target table: projected value, target, gap, verdict, first year met.
+
+    ``width`` [characters]: fit the table into it by wrapping the widest cells (None: full).
+    """
     by_id = {t.id: t for t in targets}
     headers = (["情景", "目标", "时间", "预测值", "目标值", "差距", "结论", "首次达到年份"]
                if lang == "zh" else
@@ -57,65 +60,92 @@ def verdict_table(verdicts: pd.DataFrame, targets: Sequence[Target], lang: str =
             _verdict(record["met"], lang),
             "-" if pd.isna(record["first_year_met"]) else f"{record['first_year_met']:.0f}",
         ])
-    return _layout(headers, rows)
+    return _layout(headers, rows, width)
 
 
-def probability_summary(verdicts: pd.DataFrame, targets: Sequence[Target]) -> pd.DataFrame:
-    """Per scenario and target over samples: P(met), first year met, gap quantiles.
+def probability_table(summary: pd.DataFrame, targets: Sequence[Target], lang: str = "en",
+                      width: int | None = None) -> str:
+    """Scenario × target table of P(met), first year met (10-50-90% among the draws that
+    reach the target), P(never) and gap (5-50-95%), from ``summarize_verdicts``.
 
-    First-year figures exist only for targets on one year's value (and the peak year);
-    they are missing for period totals and averages and for targets without a value.
+    ``width`` [characters]: fit the table into it by wrapping the widest cells (None: full).
     """
     by_id = {t.id: t for t in targets}
-    rows = []
-    for (scenario, target), group in verdicts.groupby(["scenario", "target"], sort=False):
-        met = group["met"]
-        first = group["first_year_met"].dropna()
-        chosen = by_id[target]
-        timed = chosen.value is not None and chosen.statistic in ("value", "peak_year")
-        rows.append({
-            "scenario": scenario, "target": target, "samples": len(group),
-            "p_met": float(met.astype(float).mean()) if met.notna().all() else np.nan,
-            "first_year_p10": first.quantile(0.1) if len(first) else np.nan,
-            "first_year_median": first.median() if len(first) else np.nan,
-            "first_year_p90": first.quantile(0.9) if len(first) else np.nan,
-            "p_never": 1.0 - len(first) / len(group) if timed else np.nan,
-            "projected_median": group["projected"].median(),
-            "gap_p05": group["gap"].quantile(0.05), "gap_median": group["gap"].median(),
-            "gap_p95": group["gap"].quantile(0.95),
-        })
-    return pd.DataFrame(rows)
-
-
-def probability_table(summary: pd.DataFrame, targets: Sequence[Target], lang: str = "en") -> str:
-    """Scenario × target table of P(met), first year met (10-50-90%) and gap (5-50-95%)."""
-    by_id = {t.id: t for t in targets}
-    headers = (["情景", "目标", "达到概率", "首次达到年份 10-50-90%", "从未达到",
+    headers = (["情景", "目标", "达到概率", "首次达到年份 10-50-90%（达到者中）", "从未达到",
                 "差距 5% / 50% / 95%"]
                if lang == "zh" else
-               ["scenario", "target", "P(met)", "first year met 10-50-90%", "P(never)",
-                "gap 5% / 50% / 95%"])
+               ["scenario", "target", "P(met)", "first year met 10-50-90% (of draws meeting"
+                " it)", "P(never)", "gap 5% / 50% / 95%"])
     rows = []
     for record in summary.to_dict(orient="records"):
         target = by_id[record["target"]]
         years = "/".join("-" if pd.isna(record[k]) else f"{record[k]:.0f}"
-                         for k in ("first_year_p10", "first_year_median", "first_year_p90"))
-        never = "-" if pd.isna(record["p_never"]) else f"{100 * record['p_never']:.1f}%"
+                         for k in ("first_year_p10", "first_year_met", "first_year_p90"))
+        never = ("-" if pd.isna(record["probability_never"])
+                 else f"{100 * record['probability_never']:.1f}%")
         unit = "year" if target.unit == "year" else target.unit
         gaps = " / ".join(_format(record[k], unit, lang) if target.unit != "year"
                           else ("-" if pd.isna(record[k]) else f"{record[k]:+.0f} y")
-                          for k in ("gap_p05", "gap_median", "gap_p95"))
-        probability = ("-" if pd.isna(record["p_met"]) else f"{100 * record['p_met']:.1f}%")
+                          for k in ("gap_p05", "gap", "gap_p95"))
+        probability = ("-" if pd.isna(record["probability_met"])
+                       else f"{100 * record['probability_met']:.1f}%")
         rows.append([record["scenario"], target.id, probability, years,
                      never, gaps])
-    return _layout(headers, rows)
+    return _layout(headers, rows, width)
 
 
-def _layout(headers: list[str], rows: list[list[str]]) -> str:
+def _layout(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
     widths = [max(_width(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
-    lines = [_join(headers, widths), "  ".join("-" * width for width in widths)]
-    lines += [_join(row, widths) for row in rows]
+    if width is not None:
+        widths = _fit(widths, width)
+    lines = []
+    for index, row in enumerate([headers, *rows]):
+        cells = [_wrap(str(cell), w) for cell, w in zip(row, widths, strict=True)]
+        for line in range(max(len(c) for c in cells)):
+            lines.append(_join([c[line] if line < len(c) else "" for c in cells], widths))
+        if index == 0:
+            lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+#: Narrowest a column is wrapped to [characters]; below it the table is left wider.
+MINIMUM_COLUMN = 8
+
+
+def _fit(widths: list[int], total: int) -> list[int]:
+    """Column widths whose sum with two-space gaps is at most ``total``, taking from the
+    widest columns first (no column below ``MINIMUM_COLUMN`` or its own width)."""
+    widths = list(widths)
+    room = total - 2 * (len(widths) - 1)
+    while sum(widths) > room:
+        widest = max(range(len(widths)), key=lambda i: widths[i])
+        if widths[widest] <= MINIMUM_COLUMN:
+            break
+        widths[widest] -= 1
+    return widths
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` display columns, broken at spaces where
+    possible (CJK characters count two)."""
+    if _width(text) <= width:
+        return [text]
+    lines, current = [], ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if _width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        current = ""
+        for character in word:
+            if _width(current + character) > width:
+                lines.append(current)
+                current = ""
+            current += character
+    lines.append(current)
+    return lines
 
 
 def _width(text: str) -> int:

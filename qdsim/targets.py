@@ -180,10 +180,15 @@ def statistic_values(series: np.ndarray, years: np.ndarray, target: Target) -> n
 
 
 def first_year_met(series: np.ndarray, years: np.ndarray, target: Target) -> np.ndarray:
-    """First year in which a ``value`` target holds (NaN if never or not applicable)."""
+    """First year in which a target holds (NaN if never or not applicable) [year].
+
+    For a ``value`` target, the first year the comparator holds; for a ``peak_year``
+    target, the year of the peak, NaN where the maximum is the last year (no peak yet).
+    """
     shape = series.shape[:-1]
     if target.statistic == "peak_year":
-        return statistic_values(series, years, target)
+        peak = np.argmax(series, axis=-1)
+        return np.where(peak < series.shape[-1] - 1, years[peak], np.nan).astype(float)
     if target.statistic != "value" or target.value is None:
         return np.full(shape, np.nan)
     holds = COMPARATORS[target.comparator](series, target.value)

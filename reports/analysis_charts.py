@@ -21,7 +21,7 @@ from reports.analyses import (
     SensitivityChart,
     SensitivityYearsChart,
 )
-from reports.charts import LAST_OBSERVED_YEAR, scenario_style, wrap
+from reports.charts import LAST_OBSERVED_YEAR, fitted_legend, scenario_style, wrap
 from reports.labels import text
 
 S1_COLOUR, ST_COLOUR = "#E69F00", "#0072B2"
@@ -47,8 +47,7 @@ def frontier_chart(chart: FrontierChart) -> Figure:
     axes.set_ylabel(_name(chart.y_label, chart.lang, 44))
     axes.set_title(wrap(chart.title, chart.lang, 80, 40), loc="left", fontsize=11)
     if any(label for label, *_ in chart.lines):
-        figure.legend(loc="outside lower center", ncols=min(3, len(chart.lines)), fontsize=8,
-                      frameon=False)
+        fitted_legend(figure, axes.get_legend_handles_labels()[0], 3, chart.lang)
     if chart.missing:
         axes.annotate(f"{text('no_solution', chart.lang)}: {chart.missing}", (1, 0),
                       xycoords="axes fraction", textcoords="offset points", xytext=(-4, 4),
@@ -76,7 +75,7 @@ def sensitivity_chart(chart: SensitivityChart) -> Figure:
     axes.set_xlabel(text("index", lang))
     axes.grid(axis="y", visible=False)
     axes.set_title(wrap(chart.title, lang, 80, 40), loc="left", fontsize=11)
-    figure.legend(loc="outside lower center", ncols=2, fontsize=8, frameon=False)
+    fitted_legend(figure, axes.get_legend_handles_labels()[0], 2, lang)
     return figure
 
 
@@ -102,8 +101,7 @@ def sensitivity_years_chart(chart: SensitivityYearsChart) -> Figure:
     if chart.note:
         handles.append(Line2D([], [], linestyle="none", label=chart.note))
     if handles:
-        figure.legend(handles=handles, loc="outside lower center",
-                      ncols=min(3, len(handles)), fontsize=8, frameon=False)
+        fitted_legend(figure, handles, 3, lang)
     return figure
 
 
@@ -146,8 +144,7 @@ def attribution_chart(chart: AttributionChart) -> Figure:
     handles = [Patch(color=RAISES_COLOUR, label="+"), Patch(color=LOWERS_COLOUR, label="−"),
                Patch(facecolor=TOTAL_COLOUR, hatch="//", edgecolor="white",
                      label=text("difference", lang))]
-    figure.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=8,
-                  frameon=False)
+    fitted_legend(figure, handles, 3, lang)
     return figure
 
 

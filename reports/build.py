@@ -59,6 +59,7 @@ from reports.rendering import ChartJob, render_all
 from reports.statistics import target_verdicts
 from reports.tables import (
     Table,
+    annual_tables,
     markdown_table,
     projection_table,
     summary_table,
@@ -345,7 +346,8 @@ def build_report(input_paths: Sequence[Path | str], out: Path | str, *, lang: st
         write_csv(summary, tables_folder / "summary.csv")
         for table in scenario_tables:
             write_csv(table, tables_folder / f"{table.name}.csv")
-        write_xlsx(summary, scenario_tables, notes, tables_folder / "projections.xlsx", lang)
+        write_xlsx(summary, scenario_tables, notes, tables_folder / "projections.xlsx", lang,
+                   annual_tables(inputs, table_indicators, lang))
         write_markdown([summary, *scenario_tables], notes, tables_folder / "projections.md",
                        text("report_title", lang))
         analysis_entries = (_write_analysis_tables(views, tables_folder, lang) if views

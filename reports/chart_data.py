@@ -58,10 +58,23 @@ class SeriesChart:
     observed_values: np.ndarray
     targets: tuple[TargetMark, ...]
     year_range: tuple[int, int]
+    #: Per scenario, the path of a single run given beside its batch (NaN where none),
+    #: shape (scenario, year) [display unit]; None when no scenario has one.
+    runs: np.ndarray | None = None
 
     def band(self, quantile: float, scenario_index: int) -> np.ndarray:
         """The ``quantile`` path of one scenario [display unit]."""
         return self.bands[FAN_QUANTILES.index(quantile), scenario_index]
+
+    def has_run(self, scenario_index: int) -> bool:
+        """Whether the scenario's central line is a single run rather than the median."""
+        return self.runs is not None and bool(np.isfinite(self.runs[scenario_index]).any())
+
+    def central(self, scenario_index: int) -> np.ndarray:
+        """The central line: the single run where given, else the median [display unit]."""
+        if self.has_run(scenario_index):
+            return self.runs[scenario_index]
+        return self.band(0.5, scenario_index)
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,14 @@ def series_chart(inputs: ReportInputs, indicator: Indicator, targets: Sequence[T
     bands = fan_bands(inputs, indicator.variable)
     observed = observations_for(indicator.variable, indicator.model_unit)
     years = bands["year"].to_numpy()
+    runs = None
+    if inputs.central is not None:
+        runs = np.full((len(inputs.scenarios), years.size), np.nan)
+        for index, scenario in enumerate(inputs.scenarios):
+            run = inputs.central_run(scenario)
+            if run is not None:
+                runs[index] = run[indicator.variable].sel(year=years).to_numpy()
+        runs = runs * indicator.factor
     return SeriesChart(
         indicator=indicator, lang=lang,
         scenario_titles=tuple(short_title(inputs, s, lang) for s in inputs.scenarios),
@@ -125,6 +146,7 @@ def series_chart(inputs: ReportInputs, indicator: Indicator, targets: Sequence[T
         observed_values=observed["value"].to_numpy() * indicator.factor,
         targets=chart_targets(targets, indicator),
         year_range=(min(FIRST_CHART_YEAR, int(years[0])), int(years[-1])),
+        runs=runs,
     )
 
 

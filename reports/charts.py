@@ -30,10 +30,41 @@ LAST_OBSERVED_YEAR = 2020
 PNG_DPI = 110
 
 
+#: Line widths of the comparison chart [points]: the first scenario widest and lowest,
+#: each later one thinner and on top, so a line that coincides with another still shows
+#: as a band around it.
+WIDEST_LINE, THINNEST_LINE = 3.6, 1.2
+
+
 def scenario_style(index: int) -> dict[str, object]:
     """Colour and line style of the ``index``-th scenario."""
     return {"color": SCENARIO_COLOURS[index % len(SCENARIO_COLOURS)],
             "linestyle": LINE_STYLES[index % len(LINE_STYLES)]}
+
+
+def layered_widths(count: int) -> list[float]:
+    """Widths of ``count`` lines drawn in order [points], strictly decreasing."""
+    if count == 1:
+        return [1.8]
+    step = (WIDEST_LINE - THINNEST_LINE) / (count - 1)
+    return [WIDEST_LINE - step * index for index in range(count)]
+
+
+def fitted_legend(figure: Figure, handles: list, columns: int, lang: str):
+    """A legend below the axes whose labels are wrapped and whose columns are as many as
+    fit the figure's width (fewer rows than that would be cut off at the edges)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for handle in handles:
+        handle.set_label(wrap(handle.get_label(), lang, 30, 15))
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    for count in range(max(1, min(columns, len(handles))), 0, -1):
+        legend = figure.legend(handles=handles, loc="outside lower center", ncols=count,
+                               fontsize=8, frameon=False)
+        if legend.get_window_extent(renderer).width <= 0.98 * figure.bbox.width or count == 1:
+            return legend
+        legend.remove()
+    return None
 
 
 def wrap(label: str, lang: str, width_en: int, width_zh: int) -> str:
@@ -82,10 +113,12 @@ def comparison_chart(chart: SeriesChart) -> Figure:
     figure = Figure(figsize=(8.5, 5.0), layout="constrained")
     axes = figure.add_subplot()
     handles = []
+    widths = layered_widths(len(chart.scenario_titles))
     for index, title in enumerate(chart.scenario_titles):
-        label = title if chart.samples[index] <= 1 else f"{title} ({text('median', lang)})"
-        (line,) = axes.plot(chart.years, chart.band(0.5, index), linewidth=1.8, label=label,
-                            **scenario_style(index))
+        label = (title if chart.samples[index] <= 1 or chart.has_run(index)
+                 else f"{title} ({text('median', lang)})")
+        (line,) = axes.plot(chart.years, chart.central(index), linewidth=widths[index],
+                            label=label, zorder=2 + index * 0.01, **scenario_style(index))
         handles.append(line)
     observed = _draw_observations(axes, chart)
     targeted = _draw_targets(axes, chart)
@@ -98,8 +131,7 @@ def comparison_chart(chart: SeriesChart) -> Figure:
     axes.set_title(chart.indicator.name, loc="left", fontsize=12)
     axes.set_ylabel(chart.indicator.unit_label)
     axes.set_xlabel(text("year", lang))
-    figure.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
-                  fontsize=8, frameon=False)
+    fitted_legend(figure, handles, 4, lang)
     return figure
 
 
@@ -111,7 +143,7 @@ def fan_chart(chart: SeriesChart) -> Figure:
     rows = math.ceil(len(batch) / columns)
     figure = Figure(figsize=(3.0 * columns + 0.6, 2.6 * rows + 1.2), layout="constrained")
     grid = figure.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)
-    observed = targeted = False
+    observed = targeted = runs = False
     for panel, index in enumerate(batch):
         axes = grid[panel // columns][panel % columns]
         colour = scenario_style(index)["color"]
@@ -120,6 +152,10 @@ def fan_chart(chart: SeriesChart) -> Figure:
         axes.fill_between(chart.years, chart.band(0.25, index), chart.band(0.75, index),
                           color=colour, alpha=0.40, linewidth=0)
         axes.plot(chart.years, chart.band(0.5, index), color=colour, linewidth=1.6)
+        if chart.has_run(index):  # the central run given beside the batch
+            axes.plot(chart.years, chart.central(index), color="black", linewidth=1.2,
+                      linestyle="--")
+            runs = True
         observed = _draw_observations(axes, chart) or observed
         targeted = _draw_targets(axes, chart) or targeted
         axes.axvline(LAST_OBSERVED_YEAR, color="grey", linewidth=0.8, linestyle=":")
@@ -133,9 +169,11 @@ def fan_chart(chart: SeriesChart) -> Figure:
     handles = [Line2D([], [], color=grey, linewidth=1.6, label=text("median", lang)),
                Patch(facecolor=grey, alpha=0.40, label=text("band50", lang)),
                Patch(facecolor=grey, alpha=0.18, label=text("band90", lang))]
+    if runs:
+        handles.append(Line2D([], [], color="black", linewidth=1.2, linestyle="--",
+                              label=text("central", lang)))
     handles += _legend_extras(lang, observed, targeted)
-    figure.legend(handles=handles, loc="outside lower center", ncols=len(handles), fontsize=8,
-                  frameon=False)
+    fitted_legend(figure, handles, len(handles), lang)
     return figure
 
 

@@ -15,12 +15,12 @@ from qdsim.errors import QdsimError
 
 log = logging.getLogger(__name__)
 
-#: Font families with Chinese glyphs, best first.
+#: Font families with Chinese glyphs, best first: sans-serif (黑体) before serif (宋体/明体).
 CJK_FAMILIES = (
     "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
     "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-    "Droid Sans Fallback", "AR PL UMing CN", "Noto Serif CJK SC", "SimHei", "Microsoft YaHei",
-    "PingFang SC", "Heiti SC",
+    "Droid Sans Fallback", "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC",
+    "Noto Serif CJK SC", "AR PL UMing CN",
 )
 #: Parts of font file names that mark a CJK font not yet in matplotlib's font cache.
 CJK_FILE_MARKERS = ("notosanscjk", "notoserifcjk", "sourcehansans", "wqy", "droidsansfallback",
@@ -44,32 +44,65 @@ def _holds_chinese(path: str) -> bool:
         return False
 
 
-def _family_from_cache() -> str | None:
+def _regular(entry) -> bool:
+    """A regular (not bold, not italic) face: what the charts' normal text is drawn in."""
     from matplotlib import font_manager
 
-    by_name = {entry.name: entry.fname for entry in font_manager.fontManager.ttflist}
+    weight = entry.weight
+    if isinstance(weight, str):
+        weight = font_manager.weight_dict.get(weight, 400)
+    return entry.style == "normal" and weight <= 500
+
+
+def _family_from_cache() -> str | None:
+    """The first of ``CJK_FAMILIES`` matplotlib knows in a regular face with Chinese glyphs
+    (the order of the list decides, never the order fonts were found in)."""
+    from matplotlib import font_manager
+
+    regular: dict[str, str] = {}
+    for entry in font_manager.fontManager.ttflist:
+        if _regular(entry):
+            regular.setdefault(entry.name, entry.fname)
     for family in CJK_FAMILIES:
-        if family in by_name and _holds_chinese(by_name[family]):
+        if family in regular and _holds_chinese(regular[family]):
             return family
     return None
 
 
-def _family_from_files() -> str | None:
-    """Add CJK fonts installed after matplotlib built its cache, and return one's name."""
+def _add_font_files() -> None:
+    """Add the CJK font files installed after matplotlib built its cache, all of them and
+    in sorted order, so the choice among them is ``_family_from_cache``'s."""
     from matplotlib import font_manager
 
-    for path in font_manager.findSystemFonts():
-        if any(marker in Path(path).name.lower() for marker in CJK_FILE_MARKERS):
-            if not _holds_chinese(path):
-                continue
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for path in sorted(font_manager.findSystemFonts()):
+        if path in known or not any(marker in Path(path).name.lower()
+                                    for marker in CJK_FILE_MARKERS):
+            continue
+        if _holds_chinese(path):
             font_manager.fontManager.addfont(path)
-            return font_manager.FontProperties(fname=path).get_name()
-    return None
 
 
 def find_cjk_font() -> str | None:
-    """Family name of an installed font with Chinese glyphs, or None."""
-    return _family_from_cache() or _family_from_files()
+    """Family name of an installed font with Chinese glyphs, or None: the first of
+    ``CJK_FAMILIES`` (sans-serif first) with a regular face, the same in every process."""
+    family = _family_from_cache()
+    if family is None:
+        _add_font_files()
+        family = _family_from_cache() or _other_family()
+    return family
+
+
+def _other_family() -> str | None:
+    """A CJK family not in ``CJK_FAMILIES`` (regular face), sans-serif first, then by name."""
+    from matplotlib import font_manager
+
+    names = sorted({entry.name for entry in font_manager.fontManager.ttflist
+                    if _regular(entry) and any(marker in Path(entry.fname).name.lower()
+                                               for marker in CJK_FILE_MARKERS)
+                    and _holds_chinese(entry.fname)},
+                   key=lambda name: ("Sans" not in name, "Mono" in name, name))
+    return names[0] if names else None
 
 
 def require_font(lang: str) -> str | None:
@@ -117,4 +150,4 @@ def ensure_family(cjk_family: str | None) -> None:
     from matplotlib import font_manager
 
     if not any(entry.name == cjk_family for entry in font_manager.fontManager.ttflist):
-        find_cjk_font()
+        _add_font_files()

@@ -48,6 +48,9 @@ class ReportInputs:
     dataset: xr.Dataset
     sources: tuple[SourceFile, ...]
     valid: xr.DataArray
+    #: Single runs (dims scenario, year) of scenarios whose samples come from a batch: the
+    #: central line beside the batch's band; None when no scenario was given both ways.
+    central: xr.Dataset | None = None
     sample_counts: dict[str, int] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -74,6 +77,12 @@ class ReportInputs:
     def any_samples(self) -> bool:
         """True when at least one scenario has more than one sample."""
         return any(count > 1 for count in self.sample_counts.values())
+
+    def central_run(self, scenario: str) -> xr.Dataset | None:
+        """The single run of ``scenario`` given beside its batch (dims year), or None."""
+        if self.central is None or scenario not in self.central["scenario"].to_numpy():
+            return None
+        return self.central.sel(scenario=scenario)
 
     def valid_samples(self, scenario: str) -> xr.Dataset:
         """The results of one scenario without padding samples (dims sample, year)."""
@@ -125,18 +134,63 @@ def _align_scenario_coordinates(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
     return aligned
 
 
+def _pair_runs_with_batches(paths: list[Path], datasets: list[xr.Dataset]
+                            ) -> tuple[list[xr.Dataset], xr.Dataset | None]:
+    """Take out of the single-run files each scenario that a batch also holds, as the
+    central runs; refuse any other repetition, and a run whose scenario file differs from
+    the batch's (``scenario_sha256``)."""
+    where: dict[str, list[int]] = {}
+    for index, dataset in enumerate(datasets):
+        for name in dataset["scenario"].to_numpy():
+            where.setdefault(str(name), []).append(index)
+    paired: dict[int, list[str]] = {}
+    for name, indices in where.items():
+        if len(indices) == 1:
+            continue
+        batches = [i for i in indices if "sample" in datasets[i].dims]
+        runs = [i for i in indices if "sample" not in datasets[i].dims]
+        if len(indices) != 2 or len(batches) != 1:
+            raise ResultsError(paths[indices[1]], f"scenario '{name}' was already read from"
+                               f" {paths[indices[0]]}; give each scenario once, or once as"
+                               " a run and once in a batch")
+        run, batch = datasets[runs[0]].sel(scenario=name), datasets[batches[0]].sel(
+            scenario=name)
+        if ("scenario_sha256" in run.coords and "scenario_sha256" in batch.coords
+                and str(run["scenario_sha256"].values) != str(batch["scenario_sha256"].values)):
+            raise ResultsError(paths[runs[0]], f"scenario '{name}' differs from the one in the"
+                               f" batch {paths[batches[0]]} (another scenario file); rerun"
+                               " both from the same file")
+        paired.setdefault(runs[0], []).append(name)
+    if not paired:
+        return datasets, None
+    central, kept = [], []
+    for index, dataset in enumerate(datasets):
+        names = paired.get(index, [])
+        if names:
+            yearly = [n for n, v in dataset.data_vars.items() if "year" in v.dims]
+            central.append(dataset[yearly].sel(scenario=names))
+            dataset = dataset.drop_sel(scenario=names)
+        if dataset.sizes["scenario"]:
+            kept.append(dataset)
+    runs = xr.concat(_align_scenario_coordinates(central), dim="scenario", join="outer",
+                     combine_attrs="override")
+    return kept, runs.transpose("scenario", "year")
+
+
 def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
     """Read every results file and combine them along ``scenario``.
 
+    A scenario given as a single run (``qdsim run``) and in a batch is shown with its
+    samples from the batch and its central line from the run (``ReportInputs.central``).
     Raises ``ResultsError`` naming the file when one is missing or unreadable, comes from
     a model other than the first file's (``model_sha256``), holds no scenario, or repeats a
-    scenario already read.
+    scenario otherwise.
     """
     if not paths:
         raise ResultsError(None, "no results files given")
     datasets: list[xr.Dataset] = []
     sources: list[SourceFile] = []
-    seen: dict[str, Path] = {}
+    read_paths: list[Path] = []
     first_hash = None
     for raw_path in paths:
         path = Path(raw_path)
@@ -151,26 +205,27 @@ def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
         if dataset.sizes["scenario"] == 0 or "year" not in dataset.dims:
             raise ResultsError(path, "the file holds no scenario results over years")
         names = [str(name) for name in dataset["scenario"].to_numpy()]
-        for name in names:
-            if name in seen:
-                raise ResultsError(path, f"scenario '{name}' was already read from"
-                                   f" {seen[name]}; give each scenario once")
-            seen[name] = path
-        dataset = _with_sample_axis(dataset)
-        empty = [name for name, count in zip(names, _valid_samples(dataset).sum("sample")
+        if len(set(names)) != len(names):
+            raise ResultsError(path, "the file holds a scenario twice; give each scenario"
+                               " once")
+        sampled = _with_sample_axis(dataset)
+        empty = [name for name, count in zip(names, _valid_samples(sampled).sum("sample")
                                                     .to_numpy(), strict=True) if count == 0]
         if empty:
             raise ResultsError(path, f"scenario '{empty[0]}' holds no numbers (all NaN)")
         sources.append(SourceFile(
-            path=path, scenarios=tuple(names), samples=int(dataset.sizes["sample"]),
+            path=path, scenarios=tuple(names), samples=int(sampled.sizes["sample"]),
             attributes={key: str(dataset.attrs[key]) for key in PROVENANCE_ATTRIBUTES
                         if key in dataset.attrs}))
         datasets.append(dataset)
-        log.info("read %s: %d scenarios, %d samples", path, len(names), dataset.sizes["sample"])
+        read_paths.append(path)
+        log.info("read %s: %d scenarios, %d samples", path, len(names), sampled.sizes["sample"])
+    datasets, central = _pair_runs_with_batches(read_paths, datasets)
+    datasets = [_with_sample_axis(dataset) for dataset in datasets]
     combined = datasets[0] if len(datasets) == 1 else xr.concat(
         _align_scenario_coordinates(datasets), dim="scenario", join="outer",
         combine_attrs="override")
     combined = combined.transpose("scenario", "sample", "year", ...)
     combined.attrs["model_sha256"] = first_hash
     return ReportInputs(dataset=combined, sources=tuple(sources),
-                        valid=_valid_samples(combined))
+                        valid=_valid_samples(combined), central=central)

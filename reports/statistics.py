@@ -15,6 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from qdsim.errors import TargetError
+from qdsim.target_summary import SUMMARY_COLUMNS, summarize_verdicts
 from qdsim.targets import Target, evaluate
 from reports.inputs import ReportInputs
 
@@ -70,14 +71,21 @@ def table_statistics(inputs: ReportInputs, scenario: str, variable: str
     """Statistic -> column -> value [model unit] for one scenario and variable.
 
     A single run gives the statistic ``value``; a batch gives ``median``, ``p05``, ``p95``
-    over samples of each column (the period means are taken per sample first).
+    over samples of each column (the period means are taken per sample first), after
+    ``central`` (the single run) when a run of the scenario was given beside the batch.
     """
     single = inputs.valid_samples(scenario)
     series = single[variable].transpose("sample", "year").to_numpy()
     columns = per_sample_columns(series, single["year"].to_numpy())
     if not inputs.has_samples(scenario):
         return {"value": {key: float(values[0]) for key, values in columns.items()}}
-    result: dict[str, dict[str, float]] = {name: {} for name in BATCH_STATISTICS}
+    result: dict[str, dict[str, float]] = {}
+    run = inputs.central_run(scenario)
+    if run is not None:
+        run_columns = per_sample_columns(run[variable].to_numpy()[np.newaxis],
+                                         run["year"].to_numpy())
+        result["central"] = {key: float(values[0]) for key, values in run_columns.items()}
+    result.update({name: {} for name in BATCH_STATISTICS})
     for key, values in columns.items():
         quantiles = _quiet_quantile(values, list(BATCH_STATISTICS.values()), axis=0)
         for name, value in zip(BATCH_STATISTICS, quantiles, strict=True):
@@ -105,38 +113,18 @@ def _evaluable(inputs: ReportInputs, targets: Sequence[Target]) -> list[Target]:
 def target_verdicts(inputs: ReportInputs, targets: Sequence[Target]) -> pd.DataFrame:
     """One row per scenario and target the results can judge [target unit].
 
-    Columns: scenario, target, samples, projected (median over samples), projected_p05,
-    projected_p95, target_value, gap (median minus target), probability_met (share of
-    samples meeting the target; NaN when the plan sets no value), first_year_met (median
-    over the samples that meet it).
+    The columns of ``qdsim.target_summary.summarize_verdicts`` (the same summary as
+    ``qdsim targets --samples``) over the valid samples of each scenario, ordered by
+    target, then scenario.
     """
     usable = _evaluable(inputs, targets)
-    columns = ["scenario", "target", "samples", "projected", "projected_p05", "projected_p95",
-               "target_value", "gap", "probability_met", "first_year_met"]
     if not usable:
-        return pd.DataFrame(columns=columns)
+        return pd.DataFrame(columns=list(SUMMARY_COLUMNS))
     verdicts = evaluate(inputs.dataset, usable)
     valid = inputs.valid.to_dataframe(name="valid").reset_index()
     verdicts = verdicts.merge(valid, on=["scenario", "sample"])
-    verdicts = verdicts[verdicts["valid"]]
-    rows = []
+    frame = summarize_verdicts(verdicts[verdicts["valid"]], usable)
     order = {target.id: index for index, target in enumerate(usable)}
-    for (scenario, target_id), group in verdicts.groupby(["scenario", "target"], sort=False):
-        projected = group["projected"].to_numpy(dtype=float)
-        median, low, high = _quiet_quantile(projected, [0.5, 0.05, 0.95], axis=0)
-        target_value = float(group["target_value"].iloc[0])
-        met = group["met"]
-        probability = np.nan if met.isna().all() else float(met.astype(float).mean())
-        first = group["first_year_met"].to_numpy(dtype=float)
-        rows.append({
-            "scenario": scenario, "target": target_id, "samples": len(group),
-            "projected": median, "projected_p05": low, "projected_p95": high,
-            "target_value": target_value, "gap": median - target_value,
-            "probability_met": probability,
-            "first_year_met": float(np.nanmedian(first)) if np.isfinite(first).any()
-            else np.nan,
-        })
-    frame = pd.DataFrame(rows, columns=columns)
     scenario_order = {name: index for index, name in enumerate(inputs.scenarios)}
     frame = frame.sort_values(by=["target", "scenario"], key=lambda column: column.map(
         order if column.name == "target" else scenario_order))

@@ -22,7 +22,7 @@ from reports.chart_data import verdict_cell
 from reports.indicators import Indicator
 from reports.inputs import ReportInputs
 from reports.labels import scenario_title, text
-from reports.statistics import TABLE_COLUMNS, table_statistics
+from reports.statistics import BATCH_STATISTICS, TABLE_COLUMNS, table_statistics
 
 CSV_ENCODING = "utf-8-sig"
 
@@ -70,6 +70,75 @@ def projection_table(inputs: ReportInputs, scenario: str, indicators: Sequence[I
     frame = pd.DataFrame.from_records(records)
     return Table(frame, tuple(decimals), tuple(headers),
                  scenario_title(inputs.dataset, scenario, lang), scenario)
+
+
+#: Sheets of yearly values in the workbook: group -> its variables, after the model's
+#: sectors (``.Population``, ``.Economy``, ... in ``model/qingdao.mdl``). A tabulated
+#: variable in none of them goes to the sheet ``annual_other``.
+ANNUAL_GROUPS: dict[str, tuple[str, ...]] = {
+    "population": ("population", "population_urban", "urbanization_rate", "births", "deaths",
+                   "net_migration", "population_0_14", "population_15_59",
+                   "population_60_64", "population_65_plus"),
+    "economy": ("gdp_real", "gdp_nominal", "gdp_real_growth", "gdp_per_capita",
+                "gdp_per_capita_usd", "labour_productivity", "capital_stock", "investment"),
+    "employment": ("labour_force", "employment", "unemployment_rate", "jobs",
+                   "new_urban_jobs"),
+    "energy": ("energy_consumption", "energy_intensity", "co2_emissions", "co2_intensity",
+               "non_fossil_share"),
+    "housing": ("housing_floor_area", "housing_completions", "floor_area_per_capita",
+                "house_price_index", "affordability_index", "public_housing_units_completed"),
+}
+
+
+def annual_tables(inputs: ReportInputs, indicators: Sequence[Indicator], lang: str
+                  ) -> list[Table]:
+    """One table per indicator group holding every year: rows scenario × indicator (× median,
+    5%, 95% for batches), columns the years of the results [display unit]."""
+    years = [int(year) for year in inputs.dataset["year"].to_numpy()]
+    grouped: dict[str, list[Indicator]] = {}
+    for indicator in indicators:
+        group = next((name for name, members in ANNUAL_GROUPS.items()
+                      if indicator.variable in members), "other")
+        grouped.setdefault(group, []).append(indicator)
+    tables = []
+    for group in [*ANNUAL_GROUPS, "other"]:
+        if group not in grouped:
+            continue
+        records, decimals = [], []
+        for scenario in inputs.scenarios:
+            single = inputs.valid_samples(scenario)
+            for indicator in grouped[group]:
+                series = single[indicator.variable].transpose("sample", "year").to_numpy()
+                if inputs.has_samples(scenario):
+                    run = inputs.central_run(scenario)
+                    statistics = ({} if run is None else
+                                  {"central": run[indicator.variable].sel(
+                                      year=single["year"]).to_numpy()})
+                    statistics.update({name: _quantile_rows(series, quantile)
+                                       for name, quantile in BATCH_STATISTICS.items()})
+                else:
+                    statistics = {"value": series[0]}
+                for statistic, values in statistics.items():
+                    record = {text("scenario", lang): scenario,
+                              text("variable", lang): indicator.variable,
+                              text("indicator", lang): indicator.label,
+                              text("statistic", lang): text(statistic, lang)}
+                    record.update(zip(map(str, years), indicator.to_display(values).tolist(),
+                                      strict=True))
+                    records.append(record)
+                    decimals.append(indicator.decimals)
+        tables.append(Table(pd.DataFrame.from_records(records), tuple(decimals),
+                            tuple(map(str, years)), f"annual_{group}", f"annual_{group}"))
+    return tables
+
+
+def _quantile_rows(series: np.ndarray, quantile: float) -> np.ndarray:
+    """The ``quantile`` over samples of ``series`` (sample, year), NaN-safe."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN year gives NaN
+        return np.nanquantile(series, quantile, axis=0)
 
 
 def _target_decimals(unit: str) -> int:
@@ -123,20 +192,30 @@ def summary_table(inputs: ReportInputs, verdicts: pd.DataFrame, targets: Sequenc
         record[headers["target_value"]] = _target_display(row["target_value"], target.unit,
                                                           lang)
         record[headers["gap"]] = _target_display(row["gap"], target.unit, lang)
-        record[probability_header] = (np.nan if math.isnan(row["probability_met"])
-                                      else round(100.0 * row["probability_met"], 1))
+        # one run is one sample: its verdict says met or missed, a P(met) of 0 or 100 would
+        # read as a probability it does not have
+        record[probability_header] = (
+            np.nan if math.isnan(row["probability_met"]) or not inputs.has_samples(
+                row["scenario"]) else round(100.0 * row["probability_met"], 1))
         record[headers["verdict"]] = label
-        record[headers["first_year"]] = _target_display(row["first_year_met"], "year", lang)
+        first = row["first_year_met"]
+        record[headers["first_year"]] = pd.NA if pd.isna(first) else int(round(first))
         record[headers["samples"]] = int(row["samples"])
         records.append(record)
         decimals.append(_target_decimals(target.unit))
     frame = pd.DataFrame.from_records(records)
+    if len(frame):  # whole years: written 2029, not 2029.0
+        frame[headers["first_year"]] = frame[headers["first_year"]].astype("Int64")
     return Table(frame, tuple(decimals), tuple(numbers), text("scorecard", lang), "summary")
+
+
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def format_number(value: float, decimals: int) -> str:
     """Text of a rounded display value; empty for a missing one."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if _missing(value):
         return "–"
     return f"{value:.{decimals}f}"
 
@@ -203,7 +282,7 @@ def _fill_sheet(sheet, table: Table) -> None:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row, record in enumerate(table.frame.itertuples(index=False)):
-        values = [None if isinstance(v, float) and math.isnan(v) else
+        values = [None if _missing(v) else
                   (v.item() if isinstance(v, np.generic) else v) for v in record]
         sheet.append(values)
         for column_index, column in enumerate(columns, start=1):
@@ -218,15 +297,16 @@ def _fill_sheet(sheet, table: Table) -> None:
 
 
 def write_xlsx(summary: Table, scenario_tables: Sequence[Table], notes: Sequence[str],
-               path: Path, lang: str) -> None:
-    """A workbook: the summary sheet, one sheet per scenario, and a notes sheet."""
+               path: Path, lang: str, annual: Sequence[Table] = ()) -> None:
+    """A workbook: the summary sheet, one sheet per scenario, the ``annual`` sheets (every
+    year, one per indicator group) and a notes sheet."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = summary.name
     _fill_sheet(sheet, summary)
-    for table in scenario_tables:
+    for table in [*scenario_tables, *annual]:
         _fill_sheet(workbook.create_sheet(table.name[:31]), table)
     notes_sheet = workbook.create_sheet("notes")
     notes_sheet.append([text("description", lang)])

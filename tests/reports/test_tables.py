@@ -3,6 +3,7 @@ numbers are the results' own in planners' units."""
 
 from __future__ import annotations
 
+import csv
 import json
 
 import numpy as np
@@ -107,3 +108,54 @@ def test_xlsx_sets_number_formats_and_units_in_headers(single_report):
                           if row[0].value == "population")
     assert population_row[1].value == "Resident population [10k persons]"
     assert population_row[2].number_format == "#,##0.0"
+
+
+def test_single_runs_show_a_verdict_not_a_probability_and_whole_first_years(mixed_report):
+    summary = _csv(mixed_report, "summary").set_index(["id", "scenario"])
+    single = summary.loc[("population_2025", "low_growth")]
+    assert np.isnan(single["P(met) [%]"])  # one sample: met or missed, no P(met) of 0 or 100
+    with open(mixed_report / "tables" / "summary.csv", encoding=CSV_ENCODING) as handle:
+        rows = list(csv.DictReader(handle))  # the text as written, not parsed as numbers
+    years = [row["first year met (median of draws meeting it)"] for row in rows]
+    assert any(years) and all(y == "" or (y.isdigit() and len(y) == 4) for y in years), years
+
+
+def test_report_verdicts_are_the_summary_of_qdsim_targets(batch_file):
+    from qdsim.target_summary import summarize_verdicts
+    from qdsim.targets import evaluate, load_targets
+    from reports.inputs import read_report_inputs
+    from reports.statistics import target_verdicts
+
+    inputs = read_report_inputs([batch_file])
+    targets = [t for t in load_targets() if t.variable in inputs.dataset]
+    report = target_verdicts(inputs, targets).set_index(["scenario", "target"])
+    terminal = summarize_verdicts(evaluate(inputs.dataset, targets), targets).set_index(
+        ["scenario", "target"])
+    assert len(report) == len(terminal) > 0
+    for column in ("probability_met", "first_year_met", "probability_never", "gap"):
+        pd.testing.assert_series_equal(report[column], terminal.loc[report.index, column])
+
+
+def test_xlsx_has_an_annual_sheet_per_indicator_group_with_every_year(mixed_report,
+                                                                     batch_file,
+                                                                     single_results):
+    sheets = _sheets(mixed_report)
+    annual = [name for name in sheets if name.startswith("annual_")]
+    assert annual[:2] == ["annual_population", "annual_economy"]
+    assert {"annual_employment", "annual_energy", "annual_housing"} <= set(annual)
+    population = sheets["annual_population"]
+    years = [str(year) for year in range(2015, 2036)]
+    assert [c for c in population.columns if c.isdigit()] == years
+    single = read_results(single_results[2]).sel(scenario="low_growth")["population"]
+    row = population[(population["scenario"] == "low_growth")
+                     & (population["variable"] == "population")]
+    assert len(row) == 1 and row["statistic"].item() == "value"
+    for year in (2016, 2023, 2031):
+        assert row[str(year)].item() == round(float(single.sel(year=year)) * 1e-4, 1)
+    batch = read_results(batch_file)["population"].sel(scenario="plan")
+    median = population[(population["scenario"] == "plan")
+                        & (population["variable"] == "population")
+                        & (population["statistic"] == "median")]
+    assert median["2027"].item() == round(float(batch.sel(year=2027).median()) * 1e-4, 1)
+    every = {v for name in annual for v in sheets[name]["variable"]}
+    assert every == set(_csv(mixed_report, "plan")["variable"])  # every tabulated indicator
