@@ -13,7 +13,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
-import pandas as pd
 import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
@@ -74,9 +73,14 @@ def change_from(base: ParameterValue, amount: float, year: int) -> ParameterValu
     return changed_value(base, "value", amount, year - 1, year)
 
 
+@lru_cache(maxsize=1)
+def _years() -> tuple[float, ...]:
+    return tuple(model_years())
+
+
 def years() -> np.ndarray:
     """Every saved year of a run [year]."""
-    return model_years()
+    return np.asarray(_years())
 
 
 def run(parameters: Mapping[str, ParameterValue], variables: Sequence[str],
@@ -124,10 +128,12 @@ def display_unit(unit: str, lang: str) -> tuple[str, float]:
     return display(unit, lang)
 
 
-def observations(variable: str, unit: str) -> pd.DataFrame:
-    """Observed values 2015-2020 of ``variable`` in ``unit`` (year, value, source)."""
+@lru_cache(maxsize=64)
+def observations(variable: str, unit: str) -> tuple[tuple[int, float], ...]:
+    """Observed (year, value [unit]) of ``variable`` in 2015-2020."""
     frame = observations_for(variable, unit)
-    return frame[frame["year"] >= 2015]
+    frame = frame[frame["year"] >= 2015]
+    return tuple(zip(frame["year"].astype(int), frame["value"].astype(float), strict=True))
 
 
 @lru_cache(maxsize=1)

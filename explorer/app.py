@@ -12,6 +12,7 @@ import base64
 import functools
 import io
 import logging
+import socket
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -301,10 +302,22 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:  # noqa: C901 - o
 
 def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050,
           on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve ``app`` on ``host:port`` until interrupted; ``on_ready`` gets the address."""
+    """Serve ``app`` on ``host:port`` until interrupted; ``on_ready`` gets the address.
+
+    A port already in use or an address that cannot be bound is an ``ExplorerInputError``.
+    """
     from werkzeug.serving import make_server
 
-    server = make_server(host, port, app.server, threaded=True)
+    try:  # werkzeug prints and exits on a busy port; check first to say it in one line
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+        server = make_server(host, port, app.server, threaded=True)
+    except (OSError, SystemExit) as error:
+        reason = getattr(error, "strerror", None) or "address in use or not available"
+        raise ExplorerInputError(f"--host {host} --port {port}: cannot listen there:"
+                                 f" {reason}") from None
     if on_ready is not None:
         on_ready(f"http://{server.host}:{server.server_port}/")
     try:

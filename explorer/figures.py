@@ -81,9 +81,9 @@ def chart(variable: str, projection: Projection, compared: Sequence[Mapping],
                    "y": _values(projection.central[variable], factor), "mode": "lines",
                    "name": label, "line": {"color": "black", "width": 3}})
     observed = adapter.observations(variable, adapter.model_units()[variable])
-    if len(observed):
-        traces.append({"type": "scatter", "mode": "markers", "x": observed["year"].tolist(),
-                       "y": (observed["value"] * factor).tolist(),
+    if observed:
+        traces.append({"type": "scatter", "mode": "markers", "x": [y for y, _ in observed],
+                       "y": [v * factor for _, v in observed],
                        "name": text("observed", lang),
                        "marker": {"color": "#2b8cbe", "size": 8, "symbol": "circle"}})
     traces.extend(_target_marks(variable, lang, factor))
