@@ -88,6 +88,13 @@ def _lever_values(ids: object, values: object) -> dict:
     return pairs
 
 
+def _rendered(rendered: object) -> tuple[object, object]:
+    """(scenario name, change year) the levers were drawn for, as the page sent them."""
+    if not isinstance(rendered, dict):
+        raise ExplorerInputError("page state: expected the scenario and year of the levers")
+    return rendered.get("base"), rendered.get("year")
+
+
 def guarded(outputs: int, message_at: int) -> Callable:
     """Turn refused input into a message in output ``message_at`` and any other failure
     into a logged, generic message; the other outputs stay as they are."""
@@ -209,10 +216,9 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:  # noqa: C901 - o
     @guarded(len(CHARTS) + 4, len(CHARTS) + 3)
     def update(rendered, values, ids, uncertainty, lang, pinned):
         lang = check_language(lang)
-        if not isinstance(rendered, dict) or not ids:
+        if rendered is None:  # the levers are not drawn yet
             return [no_update] * (len(CHARTS) + 4)
-        whatif = explorer.whatif(rendered.get("base"), rendered.get("year"),
-                                 _lever_values(ids, values))
+        whatif = explorer.whatif(*_rendered(rendered), _lever_values(ids, values))
         uncertain = isinstance(uncertainty, list) and "on" in uncertainty
         projection = explorer.projection(whatif, uncertain)
         compared = _pinned_runs(explorer, pinned, lang)
@@ -261,10 +267,7 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:  # noqa: C901 - o
     @guarded(2, 1)
     def export(_yaml, _csv, _xlsx, rendered, values, ids, uncertainty, lang):
         lang = check_language(lang)
-        if not isinstance(rendered, dict):
-            raise ExplorerInputError("nothing to export yet")
-        whatif = explorer.whatif(rendered.get("base"), rendered.get("year"),
-                                 _lever_values(ids, values))
+        whatif = explorer.whatif(*_rendered(rendered), _lever_values(ids, values))
         trigger = ctx.triggered_id
         if trigger == "export-yaml":
             return {"content": export_yaml(whatif), "filename":
