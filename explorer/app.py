@@ -311,6 +311,7 @@ def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050,
     """
     from werkzeug.serving import make_server
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     try:  # werkzeug prints and exits on a busy port; check first to say it in one line
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         with socket.socket(family, socket.SOCK_STREAM) as probe:

@@ -7,6 +7,7 @@ No browser is downloaded: Playwright launches ``/usr/bin/chromium``.
 
 from __future__ import annotations
 
+import logging
 import statistics
 import threading
 import time
@@ -57,6 +58,7 @@ def running_server(scenario_paths: Sequence[Path] = (), lang: str = "en"
 
     from explorer.app import create_app
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     started = time.perf_counter()
     app = create_app(scenario_paths, lang=lang)
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
