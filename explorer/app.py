@@ -326,5 +326,7 @@ def serve(app: Dash, host: str = "127.0.0.1", port: int = 8050,
         on_ready(f"http://{server.host}:{server.server_port}/")
     try:
         server.serve_forever()
+    except KeyboardInterrupt:  # Ctrl+C is the way to stop it
+        pass
     finally:
         server.server_close()
