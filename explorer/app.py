@@ -95,6 +95,15 @@ def _rendered(rendered: object) -> tuple[object, object]:
     return rendered.get("base"), rendered.get("year")
 
 
+def _page_language() -> str:
+    """The page's language as the failed request gave it (English when it did not)."""
+    try:
+        sent = {**ctx.states, **ctx.inputs}.get("lang.value")
+    except Exception:  # outside a request
+        sent = None
+    return check_language(sent)
+
+
 def guarded(outputs: int, message_at: int) -> Callable:
     """Turn refused input into a message in output ``message_at`` and any other failure
     into a logged, generic message; the other outputs stay as they are."""
@@ -102,14 +111,13 @@ def guarded(outputs: int, message_at: int) -> Callable:
     def decorate(function: Callable) -> Callable:
         @functools.wraps(function)
         def wrapper(*args):
-            lang = "en"
             try:
                 return function(*args)
             except adapter.QdsimError as error:
-                shown = f"{text('error', lang)}: {error}"
+                shown = f"{text('error', _page_language())}: {error}"
             except Exception:  # a server bug must not reach the page or stop the server
                 log.exception("explorer callback %s failed", function.__name__)
-                shown = text("internal_error", lang)
+                shown = text("internal_error", _page_language())
             result = [no_update] * outputs
             result[message_at] = html.Div(shown, className="error")
             return result if outputs > 1 else result[0]

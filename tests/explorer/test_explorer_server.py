@@ -112,3 +112,8 @@ def test_requests_of_different_sessions_do_not_mix(client):
     assert _verdict(moved, "gdp_per_capita_usd_2035") == "met"
     assert _verdict(unmoved, "gdp_per_capita_usd_2035") == "missed"
     assert moved_again == moved
+
+
+def test_the_message_is_in_the_page_language(client):
+    status, body = _update(client, {"tfp_growth_rate": 1e9}, lang="zh")
+    assert status == 200 and "输入有误" in body and "outside the allowed range" in body
