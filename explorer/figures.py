@@ -46,14 +46,15 @@ def _target_marks(variable: str, lang: str, factor: float) -> list[dict]:
             marks.append({"x": [first, last], "y": [target.value * factor] * 2,
                           "name": name, "mode": "lines"})
     return [{"type": "scatter", "mode": mark.get("mode", "markers"), "x": mark["x"],
-             "y": mark["y"], "name": f"{text('plan_target', lang)}: {mark['name']}",
+             "y": mark["y"], "name": text("plan_target", lang), "hovertext": mark["name"],
+             "hoverinfo": "text+y",
              "marker": {"symbol": "x", "size": 11, "color": "#e6550d"},
              "line": {"color": "#e6550d", "width": 3, "dash": "dot"}} for mark in marks]
 
 
 def chart(variable: str, projection: Projection, compared: Sequence[Mapping],
-          lang: str, label: str) -> dict:
-    """One headline chart as a Plotly figure dict.
+          lang: str, label: str, legend: bool = True) -> dict:
+    """One headline chart as a Plotly figure dict (with its legend when ``legend``).
 
     ``compared`` holds pinned or loaded runs: ``{"label": str, "series": {variable:
     [model-unit values per year]}}``.
@@ -93,13 +94,16 @@ def chart(variable: str, projection: Projection, compared: Sequence[Mapping],
         "margin": {"l": 55, "r": 10, "t": 40, "b": 30}, "height": 300,
         "legend": {"orientation": "h", "y": -0.15, "font": {"size": 10}},
         "xaxis": {"range": [2014.5, 2035.5]}, "uirevision": variable,
-        "hovermode": "x unified"}}
+        "hovermode": "x unified", "showlegend": legend}}
 
 
 def charts(projection: Projection, compared: Sequence[Mapping], lang: str,
            label: str) -> list[dict]:
-    """Every headline chart, in ``CHARTS`` order."""
-    return [chart(variable, projection, compared, lang, label) for variable in CHARTS]
+    """Every headline chart, in ``CHARTS`` order; only the first draws the legend, which
+    the others share (same lines, colours and markers; a legend per chart costs about
+    as much drawing time as the chart itself)."""
+    return [chart(variable, projection, compared, lang, label, legend=index == 0)
+            for index, variable in enumerate(CHARTS)]
 
 
 def _format(value: float | None, unit: str, lang: str) -> str:
