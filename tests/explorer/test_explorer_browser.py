@@ -170,14 +170,19 @@ def test_exported_yaml_round_trips_and_tables_export(server, tmp_path, explorer)
     assert len(sheets["scorecard"]) == len(projection.statistics)
 
 
-def test_chinese_page_renders_cjk_glyphs(server):
+def test_chinese_page_keeps_the_levers_and_renders_cjk_glyphs(server):
     with browser_page() as (page, _):
         _open(page, server)
+        page.evaluate(MARKERS_SCRIPT)
+        set_lever(page, "tfp_growth_rate", 0.03)
         page.click("#lang label:has-text('中文')")
         page.wait_for_function("() => document.getElementById('t-page-title').innerText"
                                " == '青岛情景探索器'")
         page.wait_for_function("() => document.querySelector('#verdict-population_2025')"
                                ".innerText == '未达到'")
+        page.wait_for_function("() => document.querySelector('#verdict-gdp_per_capita_usd_2035')"
+                               ".innerText == '达到'")  # the moved lever survives the switch
+        assert "tfp_growth_rate" in page.inner_text("#summary")
         session = page.context.new_cdp_session(page)
         session.send("DOM.enable")
         session.send("CSS.enable")
