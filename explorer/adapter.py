@@ -29,10 +29,11 @@ from reports.labels import text as report_text
 from reports.observations import observations_for
 
 __all__ = [
-    "COMPARATORS", "ParameterInfo", "ParameterValue", "QdsimError", "Scenario",
-    "SHIPPED_SCENARIOS", "calibrated_intervals", "catalogue", "change_from", "display_unit",
-    "draws", "first_year", "indicator_name", "label", "load", "observations", "plan_targets", "run",
-    "shipped_scenario_paths", "statistic", "years",
+    "COMPARATORS", "ParameterInfo", "ParameterValue", "QdsimError", "SHIPPED_SCENARIOS",
+    "Scenario", "calibrated_intervals", "catalogue", "change_from", "display_unit", "draws",
+    "first_year", "indicator_name", "label", "load", "model_units", "observations",
+    "parameter_sections", "plan_targets", "run", "shipped_scenario_paths", "statistic",
+    "with_changes", "years",
 ]
 
 #: The calibration file the shipped scenarios extend; its posterior summary gives the
