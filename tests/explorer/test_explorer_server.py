@@ -21,7 +21,8 @@ def _outputs(spec: str) -> list[dict]:
     return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
 
 
-def _request(client, output_part: str, values: dict) -> tuple[int, str]:
+def _request(client, output_part: str, values: dict, changed: list[str] | None = None
+             ) -> tuple[int, str]:
     """POST one callback with ``values`` keyed by 'id.property' (a list for levers)."""
     dependency = _dependency(client, output_part)
 
@@ -34,7 +35,7 @@ def _request(client, output_part: str, values: dict) -> tuple[int, str]:
 
     body = {"output": dependency["output"], "outputs": _outputs(dependency["output"]),
             "inputs": [entry(i) for i in dependency["inputs"]],
-            "state": [entry(s) for s in dependency["state"]], "changedPropIds": []}
+            "state": [entry(s) for s in dependency["state"]], "changedPropIds": changed or []}
     response = client.post("/_dash-update-component", json=body)
     text = response.get_data(as_text=True)
     if response.is_json:  # Dash escapes '/' in JSON; compare decoded text
@@ -117,3 +118,35 @@ def test_requests_of_different_sessions_do_not_mix(client):
 def test_the_message_is_in_the_page_language(client):
     status, body = _update(client, {"tfp_growth_rate": 1e9}, lang="zh")
     assert status == 200 and "输入有误" in body and "outside the allowed range" in body
+
+
+def _lever_positions(body: str) -> dict:
+    """Lever name -> slider value in the lever panel of a render_levers answer."""
+    positions = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            identifier = props.get("id")
+            if isinstance(identifier, dict) and identifier.get("type") == "lever":
+                positions[identifier["name"]] = props["value"]
+            for value in props.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(body)["response"]["levers"]["children"])
+    return positions
+
+
+@pytest.mark.parametrize("trigger, kept", [("lang.value", True), ("year.value", True),
+                                           ("reset.n_clicks", False)])
+def test_moved_levers_survive_a_language_or_year_switch_and_reset_drops_them(
+        client, trigger, kept):
+    values = {"base.value": "baseline", "year.value": 2022, "lang.value": "zh",
+              "reset.n_clicks": 1, "rendered.data": {"base": "baseline", "year": 2021},
+              "lever.value": {"tfp_growth_rate": 0.03, "total_fertility_rate": 1.9924655}}
+    _, body = _request(client, "levers.children", values, changed=[trigger])
+    tfp = _lever_positions(body)["tfp_growth_rate"]
+    assert tfp == (0.03 if kept else pytest.approx(0.0047341175))
