@@ -412,6 +412,29 @@ def validate(scenarios: ScenarioPaths) -> None:
 
 @app.command()
 @reports_errors
+def explore(
+    scenarios: Annotated[list[Path] | None, typer.Argument(
+        help="Scenario YAML files to offer besides the shipped ones (the first is shown"
+        " first).", show_default=False)] = None,
+    port: Annotated[int, typer.Option("--port", help="TCP port (0: any free port).")] = 8050,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; the default"
+                                      " keeps the page on this machine.")] = "127.0.0.1",
+    lang: Annotated[str, typer.Option("--lang", help="Page language: en or zh.")] = "en",
+) -> None:
+    """A what-if explorer in the browser: move assumptions, see targets and charts change."""
+    from explorer.app import create_app, serve
+
+    _check_language(lang)
+    if not 0 <= port <= 65535:
+        raise QdsimError(f"--port {port}: allowed values are 0-65535")
+    application = create_app(scenarios or [], lang=lang)
+    serve(application, host=host, port=port,
+          on_ready=lambda address: typer.echo(f"qdsim explore: open {address}"
+                                              " (Ctrl+C stops it)"))
+
+
+@app.command()
+@reports_errors
 def report(
     results: Annotated[list[Path], typer.Argument(
         help="Result files (.nc from run, batch stores), combined along scenario, and any"

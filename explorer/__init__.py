@@ -1,0 +1,1 @@
+"""qdsim explore: a what-if explorer for planners in the browser (Dash, served locally)."""

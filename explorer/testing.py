@@ -1,0 +1,127 @@
+"""Drive the explorer in Debian's Chromium (Playwright), for the browser tests and the
+benchmark: a server in a thread, a headless browser that records every request, and
+timings of a lever change measured inside the page.
+
+No browser is downloaded: Playwright launches ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync")
+#: Installs listeners that note when each chart last drew and the scorecard last changed,
+#: and when a lever's number box last lost focus (the moment a typed value is committed).
+MARKERS_SCRIPT = """
+() => {
+  window.__marks = {};
+  window.__t0 = 0;
+  document.addEventListener('focusout', e => {
+    if (e.target.matches('.dash-slider-container input')) window.__t0 = performance.now();
+  }, true);
+  document.querySelectorAll('.chart .js-plotly-plot').forEach(gd => {
+    const id = gd.closest('.chart').id;
+    gd.on('plotly_afterplot', () => { window.__marks[id] = performance.now(); });
+  });
+  new MutationObserver(() => { window.__marks['scorecard'] = performance.now(); })
+    .observe(document.getElementById('scorecard'),
+             {subtree: true, childList: true, characterData: true});
+  return document.querySelectorAll('.chart .js-plotly-plot').length;
+}
+"""
+
+
+@dataclass
+class RunningServer:
+    """An explorer served on 127.0.0.1 in a background thread."""
+
+    address: str
+    seconds_to_listen: float
+    stop: object = field(repr=False)
+
+
+@contextmanager
+def running_server(scenario_paths: Sequence[Path] = (), lang: str = "en"
+                   ) -> Iterator[RunningServer]:
+    """Build the app and serve it on a free port of 127.0.0.1 until the block ends."""
+    from werkzeug.serving import make_server
+
+    from explorer.app import create_app
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    started = time.perf_counter()
+    app = create_app(scenario_paths, lang=lang)
+    server = make_server("127.0.0.1", 0, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield RunningServer(f"http://127.0.0.1:{server.server_port}/",
+                            time.perf_counter() - started, server.shutdown)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+@contextmanager
+def browser_page(width: int = 1600, height: int = 1100):
+    """(page, requests): a fresh Chromium page and the list of every URL it requested."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                             args=list(CHROMIUM_FLAGS))
+        try:
+            context = browser.new_context(viewport={"width": width, "height": height},
+                                          accept_downloads=True)
+            page = context.new_page()
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            yield page, requests
+        finally:
+            browser.close()
+
+
+def lever_input(page, name: str):
+    """The number box of lever ``name``."""
+    return page.locator(f"[id='{{\"name\":\"{name}\",\"type\":\"lever\"}}'] input[type=number]")
+
+
+def wait_ready(page, timeout_ms: float = 60_000) -> None:
+    """Until the scorecard and every chart have drawn once."""
+    page.wait_for_selector("#verdict-population_2025", timeout=timeout_ms)
+    page.wait_for_function("() => document.querySelectorAll('.chart .main-svg').length >= 7",
+                           timeout=timeout_ms)
+
+
+def set_lever(page, name: str, value: float, timeout_ms: float = 30_000) -> dict[str, float]:
+    """Type ``value`` into lever ``name`` and leave the box (which commits it); return per
+    element the time [ms] from the commit to its redraw (every chart and the scorecard)."""
+    box = lever_input(page, name)
+    box.fill(f"{value:g}")
+    box.press("Tab")
+    page.wait_for_function(
+        "() => { const m = window.__marks; const ids = Object.keys(m);"
+        " return window.__t0 > 0 && ids.length >= 8 && ids.every(k => m[k] > window.__t0); }",
+        timeout=timeout_ms)
+    page.wait_for_load_state("networkidle")
+    return page.evaluate("() => Object.fromEntries(Object.entries(window.__marks)"
+                         ".map(([k, v]) => [k, v - window.__t0]))")
+
+
+def median_timings(samples: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Median [ms] per element over repeated lever changes, and of the slowest element."""
+    keys = sorted(samples[0])
+    medians = {key: statistics.median(s[key] for s in samples) for key in keys}
+    medians["all (slowest element)"] = statistics.median(max(s.values()) for s in samples)
+    return medians
