@@ -11,17 +11,16 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from calibration.output import read_posterior
 from model import MODEL_PATH
 from model.parameters import parameter_catalogue
 from model.pysd_engine import file_sha256
 from qdsim import __version__
 from qdsim.outputs import atomic_path
 from qdsim.plan_check import Check
+from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.scenario import Scenario
 from qdsim.tables import _layout
 from qdsim.targets import Target
-from qdsim.uncertainty import SHIPPED_POSTERIOR
 from qdsim.units import display
 from qdsim.whatif import Solution
 

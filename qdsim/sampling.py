@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from model.parameters import parameter_catalogue
 from qdsim.errors import ScenarioError
+from qdsim.posterior import cached_posterior
 from qdsim.scenario import Scenario
 from qdsim.uncertainty import transform, unit_samples
 
@@ -34,13 +34,6 @@ class Design:
     draws: dict[str, np.ndarray]
     modes: dict[str, str]
     sampled: dict[str, np.ndarray]
-
-
-@lru_cache(maxsize=4)
-def _posterior(path: str):
-    from calibration.output import read_posterior
-
-    return read_posterior(path)
 
 
 def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
@@ -73,7 +66,7 @@ def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> 
         raise ScenarioError(scenario.path, "posterior parameters must come from one sample"
                             f" file, found {len(files)}", key="uncertain")
     if posterior:
-        table, estimate = _posterior(files.pop())
+        table, estimate = cached_posterior(files.pop())
         rows = np.minimum((unit[:, -1] * len(table)).astype(int), len(table) - 1)
         for name in posterior:
             values = table[name].to_numpy()[rows]

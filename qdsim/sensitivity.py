@@ -19,8 +19,8 @@ import xarray as xr
 from model.parameters import parameter_catalogue
 from qdsim.engine import simulate
 from qdsim.errors import QdsimError
+from qdsim.posterior import cached_posterior
 from qdsim.runner import model_years
-from qdsim.sampling import _posterior
 from qdsim.scenario import Scenario
 from qdsim.targets import Target, statistic_values
 from qdsim.uncertainty import transform
@@ -76,7 +76,7 @@ def _draws(scenario: Scenario, factors: Sequence[str], unit: np.ndarray):
         if name == POSTERIOR_FACTOR:
             posterior = [n for n, s in scenario.uncertain.items()
                          if s["distribution"] == "posterior"]
-            table, estimate = _posterior(scenario.uncertain[posterior[0]]["file"])
+            table, estimate = cached_posterior(scenario.uncertain[posterior[0]]["file"])
             rows = np.minimum((unit[:, column] * len(table)).astype(int), len(table) - 1)
             for parameter in posterior:
                 draws[parameter] = table[parameter].to_numpy()[rows] - estimate[parameter]

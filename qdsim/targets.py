@@ -18,7 +18,7 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from qdsim.errors import TargetError
+from qdsim.errors import TargetError, suggest
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent.parent / "scenarios" / "targets" / (
     "plan_targets.yaml")
@@ -127,8 +127,6 @@ def apply_overrides(targets: Sequence[Target], overrides: Sequence[str]) -> list
     for text in overrides:
         identifier, sep, value_text = text.partition("=")
         if not sep or identifier not in by_id:
-            from qdsim.scenario import suggest
-
             raise TargetError(None, f"--set-target '{text}': expected ID=VALUE with a known id"
                               f"{suggest(identifier, tuple(by_id))}", key=identifier or None)
         try:

@@ -22,7 +22,7 @@ from scipy.optimize import brentq
 
 from model.parameters import parameter_catalogue
 from qdsim.engine import ensemble_model, path_on_grid
-from qdsim.errors import QdsimError
+from qdsim.errors import QdsimError, suggest
 from qdsim.runner import model_years
 from qdsim.scenario import ParameterValue, Scenario, changed_value
 from qdsim.targets import COMPARATORS, Target, first_year_met, statistic_values
@@ -93,8 +93,6 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
     """The search range of ``name`` in ``scenario`` that keeps every value allowed."""
     catalogue = parameter_catalogue()
     if name not in catalogue:
-        from qdsim.scenario import suggest
-
         raise SolveError(f"--vary '{name}': unknown parameter{suggest(name, tuple(catalogue))}")
     info = catalogue[name]
     base = scenario.parameters.get(name, info.default)

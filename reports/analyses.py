@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from qdsim.analysis_output import solution_text
 from qdsim.errors import ResultsError
 from qdsim.targets import Target
 from qdsim.units import display
@@ -221,8 +222,6 @@ def _frame_table(frame: pd.DataFrame, decimals: int | Sequence[int], numbers: Se
 
 
 def _solve(context: _Context, analysis: Analysis, view: dict) -> None:
-    from qdsim.analysis_output import solution_text
-
     document, lang = analysis.document, context.lang
     target = context.target(analysis)
     solution = document["solution"]
