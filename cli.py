@@ -77,8 +77,8 @@ def run(
     from qdsim.outputs import write_csv, write_netcdf
     from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import verdict_table
     from qdsim.targets import evaluate
+    from qdsim.terminal_tables import verdict_table
 
     _check_language(lang)
     loaded = load_scenarios(scenarios)
@@ -111,8 +111,8 @@ def targets(
     """
     from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import probability_summary, probability_table, verdict_table
     from qdsim.targets import evaluate
+    from qdsim.terminal_tables import probability_summary, probability_table, verdict_table
 
     _check_language(lang)
     loaded = load_scenarios(scenarios)

@@ -19,8 +19,8 @@ from qdsim.outputs import atomic_path
 from qdsim.plan_check import Check
 from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.scenario import Scenario
-from qdsim.tables import _layout
 from qdsim.targets import Target
+from qdsim.terminal_tables import _layout
 from qdsim.units import display
 from qdsim.whatif import Solution
 

@@ -36,28 +36,37 @@ class Design:
     sampled: dict[str, np.ndarray]
 
 
-def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
-    """The draws of ``scenario``'s uncertain parameters for ``samples`` runs."""
-    catalogue = parameter_catalogue()
+#: The factor that stands for all parameters drawn jointly from a calibration posterior.
+POSTERIOR_FACTOR = "calibration_posterior"
+
+
+def factor_names(scenario: Scenario) -> list[str]:
+    """Dimensions of the design: independent uncertain parameters (sorted), then
+    ``POSTERIOR_FACTOR`` when some parameters are drawn from a posterior."""
     independent = sorted(n for n, s in scenario.uncertain.items()
                          if s["distribution"] != "posterior")
+    joint = any(s["distribution"] == "posterior" for s in scenario.uncertain.values())
+    return independent + ([POSTERIOR_FACTOR] if joint else [])
+
+
+def draws_from_unit(scenario: Scenario, unit: np.ndarray) -> Design:
+    """The draws of ``scenario``'s uncertain parameters at unit points (runs, factors),
+    one column per :func:`factor_names` entry (batches and Sobol analyses alike)."""
+    catalogue = parameter_catalogue()
+    factors = factor_names(scenario)
     posterior = sorted(n for n, s in scenario.uncertain.items()
                        if s["distribution"] == "posterior")
-    for name in independent:
-        if scenario.uncertain[name]["apply"] == "replace" and isinstance(
-                scenario.parameters.get(name), tuple):
-            raise ScenarioError(scenario.path, "the scenario gives a path for this parameter;"
-                                " an uncertain draw must 'shift' or 'scale' it",
-                                key=name)
-    dimensions = len(independent) + (1 if posterior else 0)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*balance properties.*")
-        unit = unit_samples(dimensions, samples, seed, method)
     draws: dict[str, np.ndarray] = {}
     modes: dict[str, str] = {}
     sampled: dict[str, np.ndarray] = {}
-    for column, name in enumerate(independent):
+    for column, name in enumerate(factors):
+        if name == POSTERIOR_FACTOR:
+            continue
         spec = scenario.uncertain[name]
+        if spec["apply"] == "replace" and isinstance(scenario.parameters.get(name), tuple):
+            raise ScenarioError(scenario.path, "the scenario gives a path for this parameter;"
+                                " an uncertain draw must 'shift' or 'scale' it",
+                                key=name)
         draws[name] = transform(spec, unit[:, column], catalogue[name])
         modes[name] = spec["apply"]
         sampled[name] = draws[name]
@@ -74,3 +83,11 @@ def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> 
             modes[name] = "shift"
             sampled[name] = values
     return Design(draws, modes, sampled)
+
+
+def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
+    """The draws of ``scenario``'s uncertain parameters for ``samples`` runs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
+        unit = unit_samples(len(factor_names(scenario)), samples, seed, method)
+    return draws_from_unit(scenario, unit)

@@ -38,9 +38,6 @@ from reports.tables import Table
 #: lightness too, always shown with the word.
 VERDICT_COLOURS = {"consistent": "#0072B2", "tension": "#F0E442", "contradiction": "#D55E00"}
 OTHER_VERDICT_COLOUR = "#DDDDDD"
-#: Units of analysis figures beyond ``qdsim.units.DISPLAY_UNITS``: (zh, en, factor).
-EXTRA_UNITS = {"person/year": ("万人/年", "10k persons/year", 1e-4),
-               "1/year": ("%/年", "%/year", 100.0)}
 #: Significant digits of parameter values in the frontier table.
 FRONTIER_DIGITS = 4
 #: The chart of ST over years draws at most this many factors, those reaching ST_SHOWN.
@@ -48,14 +45,6 @@ MAX_YEAR_FACTORS = 8
 ST_SHOWN = 0.01
 SENSITIVITY_DECIMALS = 3
 COLUMN_PATTERN = re.compile(r"^(?P<name>\S+) \((?P<mode>value|shift|scale)\)$")
-
-
-def analysis_unit(unit: str, lang: str) -> tuple[str, float]:
-    """(label, factor) of a model unit in planners' units, rates as % a year."""
-    if unit in EXTRA_UNITS:
-        zh, en, factor = EXTRA_UNITS[unit]
-        return (zh if lang == "zh" else en), factor
-    return display(unit, lang)
 
 
 def value_decimals(unit: str) -> int:
@@ -359,7 +348,7 @@ def _sensitivity(context: _Context, analysis: Analysis, view: dict) -> None:
 def _attribution(context: _Context, analysis: Analysis, view: dict) -> None:
     document, lang = analysis.document, context.lang
     target = context.target(analysis)
-    label, factor = analysis_unit(target.unit, lang)
+    label, factor = display(target.unit, lang)
     decimals = value_decimals(target.unit)
     table = document["table"]
     shapley = np.array([number(v) for v in table["shapley"]]) * factor
@@ -400,7 +389,7 @@ def _plan_check(context: _Context, analysis: Analysis, view: dict) -> None:
     rows, records, decimals = [], [], []
     as_written = False
     for check in analysis.document["checks"]:
-        label, factor = analysis_unit(check["unit"], lang)
+        label, factor = display(check["unit"], lang)
         places = 2 if check["unit"] != "person" else 1
         verdict = check["verdict"]
         word = text(verdict, lang) if verdict in VERDICT_COLOURS else verdict
