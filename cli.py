@@ -75,8 +75,8 @@ def run(
 ) -> None:
     """Run scenarios, write DIR/<name>.nc and DIR/<name>.csv, print the target table."""
     from qdsim.outputs import write_csv, write_netcdf
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
+    from qdsim.simulation import run_scenarios
     from qdsim.targets import evaluate
     from qdsim.terminal_tables import verdict_table
 
@@ -109,8 +109,8 @@ def targets(
 
     With --samples N: P(met), first year met (10/50/90%) and gap quantiles over N draws.
     """
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
+    from qdsim.simulation import run_scenarios
     from qdsim.targets import evaluate
     from qdsim.terminal_tables import probability_summary, probability_table, verdict_table
 
@@ -227,7 +227,7 @@ def calibrate(
     from calibration.observations import file_hash, load_observations, parse_window
     from calibration.output import write_calibration
     from calibration.report import write_fit_report
-    from qdsim.runner import variable_attributes
+    from qdsim.variables import variable_attributes
 
     data_file = data or DEFAULT_OBSERVATIONS
     years = parse_window(window)

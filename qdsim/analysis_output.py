@@ -22,6 +22,7 @@ from qdsim.scenario import Scenario
 from qdsim.targets import Target
 from qdsim.terminal_tables import _layout
 from qdsim.units import display
+from qdsim.variables import output_unit
 from qdsim.whatif import Solution
 
 
@@ -89,7 +90,7 @@ def solution_text(payload: dict, target: Target) -> str:
                      + (" inside" if inside else " outside") + " the 2016-2020 interval.")
     related = payload.get("related")
     if related:
-        label, factor = display(_unit_of(related["variable"]))
+        label, factor = display(output_unit(related["variable"]))
         ratio = related["mean_2021_2025"] / related["mean_2016_2020"]
         lines.append(f"  That means {related['variable']} of"
                      f" {related['mean_2021_2025'] * factor:,.2f} {label} a year in 2021-2025,"
@@ -97,12 +98,6 @@ def solution_text(payload: dict, target: Target) -> str:
                      f" ({related['mean_2016_2020'] * factor:,.2f} {label}).")
     lines += [f"  note: {note}" for note in solution["notes"]]
     return "\n".join(lines)
-
-
-def _unit_of(variable: str) -> str:
-    from qdsim.runner import variable_attributes
-
-    return variable_attributes([variable])[variable]["units"]
 
 
 def attribution_text(frame: pd.DataFrame, target: Target, scenario: str, reference: str

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qdsim.ensemble_runs import simulate
 from qdsim.scenario import Scenario
 from qdsim.targets import Target
-from qdsim.whatif import run_with
 
 #: 2020 levels observed (shared/data; see calibration/data/observations.csv).
 GDP_2020 = 1.240056e12  # CNY, vintage C
@@ -56,7 +56,7 @@ def check_plan(plan: Scenario, targets: dict[str, Target]) -> list[Check]:
     years = np.arange(2015, 2026, dtype=float)
     variables = ["labour_force", "population", "births", "deaths", "net_migration",
                  "employment", "jobs"]
-    run = {k: v[0] for k, v in run_with([dict(plan.parameters)], variables, years).items()}
+    run = {k: v[0] for k, v in simulate(dict(plan.parameters), 1, variables, years).items()}
     at = {int(y): i for i, y in enumerate(years)}
     employment_2020 = GDP_2020 / PRODUCTIVITY_2020
     employment_2025 = GDP_2020 * (1 + growth) ** 5 / productivity_2025

@@ -28,12 +28,13 @@ class Design:
     ``draws[name]`` has shape (samples,): the value that ``modes[name]`` applies (a
     replacement value, a shift or a factor [parameter unit or dimensionless]);
     ``sampled[name]`` is what the run used, for the results file: the drawn value, or for
-    posterior parameters the posterior draw itself.
+    posterior parameters the posterior draw itself; ``runs`` is the number of draws.
     """
 
     draws: dict[str, np.ndarray]
     modes: dict[str, str]
     sampled: dict[str, np.ndarray]
+    runs: int = 0
 
 
 #: The factor that stands for all parameters drawn jointly from a calibration posterior.
@@ -82,7 +83,7 @@ def draws_from_unit(scenario: Scenario, unit: np.ndarray) -> Design:
             draws[name] = values - estimate[name]
             modes[name] = "shift"
             sampled[name] = values
-    return Design(draws, modes, sampled)
+    return Design(draws, modes, sampled, len(unit))
 
 
 def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:

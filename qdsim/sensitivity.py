@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
-from qdsim.runner import model_years
 from qdsim.sampling import draws_from_unit, factor_names
 from qdsim.scenario import Scenario
+from qdsim.simulation import model_years
 from qdsim.targets import Target, statistic_values
 
 

@@ -21,10 +21,10 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from model.parameters import parameter_catalogue
-from qdsim.engine import ensemble_model, path_on_grid
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError, suggest
-from qdsim.runner import model_years
 from qdsim.scenario import ParameterValue, Scenario, changed_value
+from qdsim.simulation import model_years
 from qdsim.targets import COMPARATORS, Target, first_year_met, statistic_values
 
 #: Outputs that show what a solved parameter means in the city's own terms.
@@ -52,18 +52,7 @@ def _statistic(runs: Mapping[str, np.ndarray], years: np.ndarray, target: Target
 def run_with(parameters: Sequence[Mapping[str, ParameterValue]], variables: Sequence[str],
              years: np.ndarray) -> dict[str, np.ndarray]:
     """One ensemble call in which run k uses ``parameters[k]`` (constants or paths)."""
-    engine = ensemble_model()
-    times = engine.step_times(None, float(years[-1]))
-    names = sorted(set().union(*parameters))
-    inputs = {}
-    for name in names:
-        values = [path_on_grid(p.get(name, engine.constants[name]), times) for p in parameters]
-        if all(isinstance(v, float) for v in values):
-            inputs[name] = np.asarray(values)
-        else:
-            inputs[name] = np.vstack([np.broadcast_to(v, times.shape) for v in values])
-    return engine.run(inputs, len(parameters), return_columns=list(variables),
-                      return_times=years, final_time=float(years[-1]))
+    return simulate(parameters, len(parameters), variables, years)
 
 
 #: A varied assumption changes from this year on; 2016-2020 stay as calibrated [year].

@@ -21,12 +21,11 @@ from qdsim.analysis_output import solution_text
 from qdsim.errors import ResultsError
 from qdsim.targets import Target
 from qdsim.units import display
+from qdsim.variables import output_name, output_unit
 from reports.analysis_inputs import KINDS, Analysis, number
 from reports.analysis_text import (
     check_name,
     explanation,
-    output_name,
-    output_unit,
     solution_text_zh,
 )
 from reports.chart_data import short_title, target_name

@@ -14,19 +14,10 @@ import re
 from qdsim.analysis_output import calibrated_comparison
 from qdsim.targets import Target
 from qdsim.units import display
-from reports.indicators import NAMES
+from qdsim.variables import output_name, output_unit
 
-#: Chinese names of outputs that solve relates a parameter to (``whatif.RELATED_OUTPUT``).
-OUTPUT_NAMES_ZH = {"net_migration": "净迁入人口", "births": "出生人口"}
 MODES_ZH = {"value": "取值为", "shift": "平移", "scale": "乘以"}
 MODE_NAMES_ZH = {"value": "取值", "shift": "平移", "scale": "缩放"}
-
-
-def output_name(variable: str, lang: str) -> str:
-    """An output's name in ``lang``; its code when no name is known."""
-    if variable in NAMES:
-        return NAMES[variable][0 if lang == "zh" else 1]
-    return OUTPUT_NAMES_ZH.get(variable, variable) if lang == "zh" else variable
 
 
 NOTES_ZH = (
@@ -44,13 +35,6 @@ def note_zh(note: str) -> str:
         if found:
             return zh.format(**found.groupdict())
     return note
-
-
-def output_unit(variable: str) -> str:
-    """The model unit of an output (as ``solution_text`` finds it)."""
-    from qdsim.runner import variable_attributes
-
-    return variable_attributes([variable])[variable]["units"]
 
 
 def solution_text_zh(payload: dict, target: Target, parameter_unit: str) -> str:
