@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from qdsim.errors import QdsimError
+from qdsim.messages import message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Qingdao scenario simulator: are the plan's targets reachable?")
@@ -90,7 +91,7 @@ def run(
         write_netcdf(single, out / f"{name}.nc")
         write_csv(single, out / f"{name}.csv")
     typer.echo(verdict_table(verdicts, targets, lang))
-    typer.echo(f"\nwrote {2 * len(loaded)} files to {out}")
+    typer.echo("\n" + message("wrote_files", lang, count=2 * len(loaded), folder=out))
 
 
 @app.command()
@@ -416,7 +417,8 @@ def report(
     _check_language(lang)
     written = build_report(results, out, lang=lang, indicators=indicator,
                            targets=_load_targets(targets_file, set_target))
-    typer.echo(f"wrote {written.files} files to {written.folder}; open {written.html}")
+    typer.echo(message("wrote_report", lang, count=written.files, folder=written.folder,
+                       html=written.html))
 
 
 @app.command()

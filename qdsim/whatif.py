@@ -23,6 +23,7 @@ from scipy.optimize import brentq
 from model.parameters import parameter_catalogue
 from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError, suggest
+from qdsim.messages import message
 from qdsim.scenario import ParameterValue, Scenario, changed_value
 from qdsim.simulation import model_years
 from qdsim.targets import COMPARATORS, Target, first_year_met, statistic_values
@@ -57,6 +58,8 @@ def run_with(parameters: Sequence[Mapping[str, ParameterValue]], variables: Sequ
 
 #: A varied assumption changes from this year on; 2016-2020 stay as calibrated [year].
 CHANGE_FROM = 2021
+#: The year whose value of a solved assumption is reported (``Solution.value_2025``) [year].
+VALUE_YEAR = 2025
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,14 @@ class Solution:
     best_amount: float
     crossings: int
     notes: list[str] = field(default_factory=list)
+    #: The notes as message ids and values (``qdsim.messages``), to render in any language.
+    note_messages: list[dict] = field(default_factory=list)
+
+
+def _notes(*messages: tuple[str, dict]) -> dict:
+    """``notes`` (English) and ``note_messages`` of a Solution."""
+    return {"notes": [message(key, "en", **values) for key, values in messages],
+            "note_messages": [{"id": key, "values": values} for key, values in messages]}
 
 
 def _gap_function(scenario: Scenario, target: Target, chosen: Variation, years: np.ndarray):
@@ -149,11 +160,11 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
     exact = np.flatnonzero(finite & (values == 0))
     wants_high = COMPARATORS[target.comparator](1.0, 0.0)
     best = int(np.nanargmax(values) if wants_high else np.nanargmin(values))
-    notes = []
+    notes: list[tuple[str, dict]] = []
     if crossings.size == 0 and exact.size == 0:
         return Solution(target.id, name, chosen.mode, None, None, (chosen.low, chosen.high),
                         float(values[best] + target.value), float(amounts[best]), 0,
-                        ["no value in the allowed range meets the target"])
+                        **_notes(("note_no_value", {})))
     if exact.size:
         amount = float(amounts[exact[0]])
     else:
@@ -161,14 +172,14 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
         amount = brentq(lambda a: float(gaps(np.array([a]))[0]), amounts[left],
                         amounts[left + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
     if crossings.size > 1:
-        notes.append(f"the target is crossed {crossings.size} times in the range; the lowest"
-                     " crossing is given")
+        notes.append(("note_crossings", {"count": int(crossings.size)}))
     applied = chosen.apply(amount)
-    value_2025 = float(np.interp(2025, *zip(*applied, strict=True))) if isinstance(
+    value_2025 = float(np.interp(VALUE_YEAR, *zip(*applied, strict=True))) if isinstance(
         applied, tuple) else float(applied)
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,
                     (chosen.low, chosen.high), float(values[best] + target.value),
-                    float(amounts[best]), int(max(crossings.size, exact.size)), notes)
+                    float(amounts[best]), int(max(crossings.size, exact.size)),
+                    **_notes(*notes))
 
 
 def _with(scenario: Scenario, extra: Mapping[str, ParameterValue]) -> Scenario:

@@ -19,18 +19,14 @@ import pandas as pd
 
 from qdsim.analysis_output import solution_text
 from qdsim.errors import ResultsError
+from qdsim.messages import text
 from qdsim.targets import Target
 from qdsim.units import display
 from qdsim.variables import output_name, output_unit
 from reports.analysis_inputs import KINDS, Analysis, number
-from reports.analysis_text import (
-    check_name,
-    explanation,
-    solution_text_zh,
-)
+from reports.analysis_text import check_text
 from reports.chart_data import short_title, target_name
 from reports.inputs import ReportInputs
-from reports.labels import text
 from reports.tables import Table
 
 #: Verdicts of the plan check: Okabe-Ito blue, yellow and vermillion, differing in
@@ -214,8 +210,7 @@ def _solve(context: _Context, analysis: Analysis, view: dict) -> None:
     target = context.target(analysis)
     solution = document["solution"]
     unit = context.parameter_unit(analysis, solution["parameter"])
-    sentences = (solution_text_zh(document, target, unit) if lang == "zh"
-                 else solution_text(document, target))
+    sentences = solution_text(document, target, lang, unit if lang == "zh" else None)
     view["lines"] = tuple(line.strip() for line in sentences.splitlines() if line.strip())
     mode = solution["mode"]
     rows: list[tuple[str, str, str]] = [
@@ -392,15 +387,15 @@ def _plan_check(context: _Context, analysis: Analysis, view: dict) -> None:
         places = 2 if check["unit"] != "person" else 1
         verdict = check["verdict"]
         word = text(verdict, lang) if verdict in VERDICT_COLOURS else verdict
-        explained, translated = explanation(check["explanation"], lang)
+        name, explained, translated = check_text(check, lang)
         as_written = as_written or not translated
         implied = number(check["implied"]) * factor
         comparison = number(check["comparison"]) * factor
         rows.append(CheckRow(word, VERDICT_COLOURS.get(verdict, OTHER_VERDICT_COLOUR),
-                             check_name(check["name"], lang), f"{implied:,.{places}f}",
+                             name, f"{implied:,.{places}f}",
                              f"{comparison:,.{places}f}", label, explained))
         records.append({text("verdict", lang): word,
-                        text("check", lang): check_name(check["name"], lang),
+                        text("check", lang): name,
                         text("implied", lang): round(implied, places),
                         text("comparison_value", lang): round(comparison, places),
                         text("unit", lang): label,

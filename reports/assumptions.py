@@ -20,8 +20,8 @@ import numpy as np
 from model import MODEL_PATH
 from model.parameters import parameter_catalogue
 from model.pysd_engine import file_sha256
+from qdsim.messages import text
 from reports.inputs import ReportInputs
-from reports.labels import text
 
 log = logging.getLogger(__name__)
 SAMPLED_PREFIX = "sampled_"
