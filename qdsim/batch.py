@@ -120,8 +120,9 @@ def _marker(store: Path, scenario_index: int, chunk_index: int) -> Path:
 
 def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
                  values: dict[str, np.ndarray], sampled: dict[str, np.ndarray]) -> None:
-    data = {name: (("scenario", "sample", "year"), array[None, :, :])
-            for name, array in values.items()}
+    data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        name: (("scenario", "sample", "year"), array[None, :, :])
+        for name, array in values.items()}
     data.update({f"sampled_{name}": (("scenario", "sample"), array[None, start:stop])
                  for name, array in sampled.items()})
     region = {"scenario": slice(scenario_index, scenario_index + 1),

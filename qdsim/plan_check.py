@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qdsim.ensemble_runs import simulate
+from qdsim.errors import QdsimError
 from qdsim.messages import message
 from qdsim.scenario import Scenario
 from qdsim.targets import Target
@@ -62,6 +63,14 @@ def _check(key: str, implied: float, comparison: float, unit: str, verdict: str,
                  verdict, message(f"check_{key}.explanation", "en", **values), key, values)
 
 
+def _value(targets: dict[str, Target], identifier: str) -> float:
+    value = targets[identifier].value
+    if value is None:
+        raise QdsimError(f"the plan check needs a value for target '{identifier}'; set it"
+                         " with --set-target")
+    return float(value)
+
+
 def _verdict(ratio: float, tolerance: float = 0.02) -> str:
     if abs(ratio - 1) <= tolerance:
         return "consistent"
@@ -70,12 +79,14 @@ def _verdict(ratio: float, tolerance: float = 0.02) -> str:
 
 def check_plan(plan: Scenario, targets: dict[str, Target]) -> list[Check]:
     """Checks of the plan's 2025 figures, using the plan scenario's run for structure."""
-    population_2025 = targets["population_2025"].value
-    growth = targets["gdp_growth_2021_2025"].value
-    productivity_2025 = targets["labour_productivity_2025"].value
-    urbanization_2025 = targets["urbanization_2025"].value
-    new_jobs = targets["new_urban_jobs_2021_2025"].value
+    population_2025 = _value(targets, "population_2025")
+    growth = _value(targets, "gdp_growth_2021_2025")
+    productivity_2025 = _value(targets, "labour_productivity_2025")
+    urbanization_2025 = _value(targets, "urbanization_2025")
+    new_jobs = _value(targets, "new_urban_jobs_2021_2025")
     year = targets["population_2025"].year
+    if year is None:
+        raise QdsimError("the plan check needs the year of target 'population_2025'")
     years = np.arange(2015, year + 1, dtype=float)
     variables = ["labour_force", "population", "births", "deaths", "net_migration",
                  "employment", "jobs"]

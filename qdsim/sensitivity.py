@@ -51,10 +51,10 @@ def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.nd
                                   conf_level=confidence, num_resamples=200)
         for key in keys:
             result[key][index] = indices[key]
-    if outputs.ndim == 1:
-        result = {key: value[0] for key, value in result.items()}
-    result["runs"] = len(points)
-    return result
+    summary: dict = ({key: value[0] for key, value in result.items()} if outputs.ndim == 1
+                     else dict(result))
+    summary["runs"] = len(points)
+    return summary
 
 
 def target_sensitivity(scenario: Scenario, target: Target, base_samples: int, seed: int

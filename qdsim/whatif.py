@@ -94,8 +94,10 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
         raise SolveError(f"--mode '{mode}': allowed values are value, shift and scale")
     if not info.time_varying and mode != "value":
         raise SolveError(f"'{name}' is a start value; it can only be varied by value")
-    points = [v for year, v in base if year >= CHANGE_FROM - 1] if is_path else [float(base)]
-    points = points or [base[-1][1]]
+    if isinstance(base, tuple):
+        points = [v for year, v in base if year >= CHANGE_FROM - 1] or [base[-1][1]]
+    else:
+        points = [float(base)]
     if mode == "value":
         return Variation(name, mode, info.minimum, info.maximum, base, info.time_varying)
     if mode == "shift":
@@ -174,8 +176,11 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
     if crossings.size > 1:
         notes.append(("note_crossings", {"count": int(crossings.size)}))
     applied = chosen.apply(amount)
-    value_2025 = float(np.interp(VALUE_YEAR, *zip(*applied, strict=True))) if isinstance(
-        applied, tuple) else float(applied)
+    if isinstance(applied, tuple):
+        path_years, path_values = zip(*applied, strict=True)
+        value_2025 = float(np.interp(VALUE_YEAR, path_years, path_values))
+    else:
+        value_2025 = float(applied)
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,
                     (chosen.low, chosen.high), float(values[best] + target.value),
                     float(amounts[best]), int(max(crossings.size, exact.size)),
@@ -208,7 +213,7 @@ def frontier(scenario: Scenario, target: Target, names: Sequence[str], points: i
 
 
 def related_averages(scenario: Scenario, name: str, amount: float, mode: str | None
-                     ) -> dict[str, float] | None:
+                     ) -> dict[str, str | float] | None:
     """Mean of the related output over 2016-2020 and 2021-2025 in the solved run."""
     output = RELATED_OUTPUT.get(name)
     if output is None:
