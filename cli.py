@@ -280,7 +280,8 @@ def solve(
     out: AnalysisOut = None,
 ) -> None:
     """The value of an assumption (from 2021) at which a target is exactly met."""
-    from qdsim.analysis_output import save_analysis, solution_payload, solution_text
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import frontier_record, solution_text, solve_record
     from qdsim.scenario import load_scenario
     from qdsim.whatif import frontier, related_averages
     from qdsim.whatif import solve as solve_target
@@ -293,16 +294,15 @@ def solve(
                    f" (empty = no value in range):")
         typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
         if out:
-            save_analysis("frontier", {"scenario": loaded.name, "target": chosen.id,
-                                       "table": table.to_dict(orient="list")}, out)
+            save_analysis(frontier_record(table, loaded, chosen), out)
         return
     solution = solve_target(loaded, chosen, vary[0], mode)
     related = (related_averages(loaded, vary[0], solution.amount, mode)
                if solution.amount is not None else None)
-    payload = solution_payload(solution, loaded, chosen, related)
-    typer.echo(solution_text(payload, chosen))
+    record = solve_record(solution, loaded, chosen, related)
+    typer.echo(solution_text(record.model_dump(), chosen))
     if out:
-        save_analysis("solve", payload, out)
+        save_analysis(record, out)
 
 
 @app.command()
@@ -318,7 +318,8 @@ def sensitivity(
     out: AnalysisOut = None,
 ) -> None:
     """Sobol first-order and total indices of a target's gap (and per year) (SALib)."""
-    from qdsim.analysis_output import save_analysis, sensitivity_text
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import sensitivity_record, sensitivity_text
     from qdsim.scenario import load_scenario
     from qdsim.sensitivity import target_sensitivity
 
@@ -329,10 +330,7 @@ def sensitivity(
                                 samples, seed)
     typer.echo(sensitivity_text(result))
     if out:
-        save_analysis("sensitivity", {
-            "attrs": dict(result.attrs), "factors": list(map(str, result["factor"].values)),
-            "years": [int(y) for y in result["year"].values],
-            **{key: result[key].values.tolist() for key in result.data_vars}}, out)
+        save_analysis(sensitivity_record(result), out)
 
 
 @app.command()
@@ -346,7 +344,8 @@ def attribute(
     out: AnalysisOut = None,
 ) -> None:
     """Split a target's difference between two scenarios among their differing assumptions."""
-    from qdsim.analysis_output import attribution_text, save_analysis
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import attribution_record, attribution_text
     from qdsim.scenario import load_scenarios
     from qdsim.whatif import attribute as attribute_gap
 
@@ -355,9 +354,7 @@ def attribute(
     frame = attribute_gap(loaded, reference, chosen)
     typer.echo(attribution_text(frame, chosen, loaded.name, reference.name))
     if out:
-        save_analysis("attribution", {"scenario": loaded.name, "reference": reference.name,
-                                      "target": chosen.id, **frame.attrs,
-                                      "table": frame.to_dict(orient="list")}, out)
+        save_analysis(attribution_record(frame, chosen, loaded.name, reference.name), out)
 
 
 @app.command("check-plan")
@@ -369,7 +366,8 @@ def check_plan(
     out: AnalysisOut = None,
 ) -> None:
     """Check the plan's 2025 figures against each other through the model's identities."""
-    from qdsim.analysis_output import plan_check_text, save_analysis
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import plan_check_record, plan_check_text
     from qdsim.plan_check import check_plan as run_checks
     from qdsim.scenario import load_scenario
 
@@ -377,7 +375,7 @@ def check_plan(
     checks = run_checks(load_scenario(scenario), chosen)
     typer.echo(plan_check_text(checks))
     if out:
-        save_analysis("plan_check", {"checks": [c.__dict__ for c in checks]}, out)
+        save_analysis(plan_check_record(checks), out)
 
 
 @app.command()

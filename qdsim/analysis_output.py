@@ -1,22 +1,21 @@
-"""Text and JSON forms of the what-it-would-take analyses (solve, sensitivity,
-attribution, plan check). JSON files carry ``qdsim_analysis`` so that ``qdsim report``
-can place them; they are written atomically."""
+"""Text and saved forms of the what-it-would-take analyses (solve, frontier, sensitivity,
+attribution, plan check): each ``*_record`` builds the typed file of its kind
+(``qdsim.analysis_files``), which ``save_analysis`` writes and ``qdsim report`` reads."""
 
 from __future__ import annotations
-
-import json
-import math
-from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
-from model import MODEL_PATH
 from model.parameters import parameter_catalogue
-from model.pysd_engine import file_sha256
-from qdsim import __version__
+from qdsim.analysis_files import (
+    AttributionFile,
+    FrontierFile,
+    PlanCheckFile,
+    SensitivityFile,
+    SolveFile,
+)
 from qdsim.messages import message, text
-from qdsim.outputs import atomic_path
 from qdsim.plan_check import Check
 from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.scenario import Scenario
@@ -25,21 +24,6 @@ from qdsim.terminal_tables import _layout
 from qdsim.units import display
 from qdsim.variables import output_name, output_unit
 from qdsim.whatif import CHANGE_FROM, VALUE_YEAR, Solution
-
-
-def save_analysis(kind: str, payload: dict, path: Path) -> None:
-    """Write ``payload`` as JSON with its kind, the model hash and the version."""
-    document = {"qdsim_analysis": kind, "model_sha256": file_sha256(MODEL_PATH),
-                "qdsim_version": __version__, **payload}
-    with atomic_path(Path(path)) as temporary:
-        temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1,
-                                        default=_plain), encoding="utf-8")
-
-
-def _plain(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return float(value) if hasattr(value, "__float__") else str(value)
 
 
 def calibrated_reference(name: str) -> dict | None:
@@ -53,11 +37,37 @@ def calibrated_reference(name: str) -> dict | None:
     return {"estimate": float(estimate[name]), "q05": float(low), "q95": float(high)}
 
 
-def solution_payload(solution: Solution, scenario: Scenario, target: Target,
-                     related: dict | None) -> dict:
-    return {"scenario": scenario.name, "scenario_sha256": scenario.sha256(),
-            "target": target.id, "solution": solution.__dict__,
-            "calibrated": calibrated_reference(solution.parameter), "related": related}
+def solve_record(solution: Solution, scenario: Scenario, target: Target,
+                 related: dict | None) -> SolveFile:
+    return SolveFile.model_validate({
+        "scenario": scenario.name, "scenario_sha256": scenario.sha256(), "target": target.id,
+        "solution": solution.__dict__, "calibrated": calibrated_reference(solution.parameter),
+        "related": related})
+
+
+def frontier_record(frame: pd.DataFrame, scenario: Scenario, target: Target) -> FrontierFile:
+    return FrontierFile.model_validate({
+        "scenario": scenario.name, "target": target.id,
+        "varied": [{"parameter": name, "mode": mode} for name, mode in frame.attrs["varied"]],
+        "table": frame.to_dict(orient="list")})
+
+
+def sensitivity_record(dataset: xr.Dataset) -> SensitivityFile:
+    return SensitivityFile.model_validate({
+        "attrs": dict(dataset.attrs), "factors": list(map(str, dataset["factor"].values)),
+        "years": [int(y) for y in dataset["year"].values],
+        **{str(key): dataset[key].values.tolist() for key in dataset.data_vars}})
+
+
+def attribution_record(frame: pd.DataFrame, target: Target, scenario: str, reference: str
+                       ) -> AttributionFile:
+    return AttributionFile.model_validate({
+        "scenario": scenario, "reference": reference, "target": target.id, **frame.attrs,
+        "table": frame.to_dict(orient="list")})
+
+
+def plan_check_record(checks: list[Check]) -> PlanCheckFile:
+    return PlanCheckFile.model_validate({"checks": [check.__dict__ for check in checks]})
 
 
 def calibrated_comparison(solution: dict, calibrated: dict) -> tuple[float | None, bool]:

@@ -196,7 +196,10 @@ def _with(scenario: Scenario, extra: Mapping[str, ParameterValue]) -> Scenario:
 
 def frontier(scenario: Scenario, target: Target, names: Sequence[str], points: int = 9,
              mode: str | None = None) -> pd.DataFrame:
-    """Combinations that just meet ``target``: grid over ``names[1:]``, solve ``names[0]``."""
+    """Combinations that just meet ``target``: grid over ``names[1:]``, solve ``names[0]``.
+
+    Columns are named ``"<parameter> (<mode>)"``; ``attrs["varied"]`` lists the
+    (parameter, mode) of each column in order."""
     if len(names) < 2:
         raise SolveError("a frontier needs at least two --vary parameters")
     others = [variation(scenario, name) for name in names[1:]]
@@ -209,7 +212,10 @@ def frontier(scenario: Scenario, target: Target, names: Sequence[str], points: i
         row = {f"{v.name} ({v.mode})": a for v, a in zip(others, combination, strict=True)}
         row[f"{names[0]} ({solution.mode})"] = solution.amount
         rows.append(row)
-    return pd.DataFrame(rows)
+        varied = [(v.name, v.mode) for v in others] + [(names[0], solution.mode)]
+    frame = pd.DataFrame(rows)
+    frame.attrs["varied"] = varied
+    return frame
 
 
 def related_averages(scenario: Scenario, name: str, amount: float, mode: str | None

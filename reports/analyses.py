@@ -10,7 +10,6 @@ the small values each chart is drawn from (``FrontierChart``, ``SensitivityChart
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -39,7 +38,6 @@ FRONTIER_DIGITS = 4
 MAX_YEAR_FACTORS = 8
 ST_SHOWN = 0.01
 SENSITIVITY_DECIMALS = 3
-COLUMN_PATTERN = re.compile(r"^(?P<name>\S+) \((?P<mode>value|shift|scale)\)$")
 
 
 def value_decimals(unit: str) -> int:
@@ -249,13 +247,11 @@ def _solve(context: _Context, analysis: Analysis, view: dict) -> None:
     view["tables"] = (_frame_table(frame, 0, (), view["title"], view["stem"]),)
 
 
-def _frontier_units(context: _Context, analysis: Analysis, column: str) -> str:
-    found = COLUMN_PATTERN.match(column)
-    if not found:
-        return column
-    if found["mode"] == "scale":
+def _frontier_units(context: _Context, analysis: Analysis, varied: dict) -> str:
+    column = f"{varied['parameter']} ({varied['mode']})"
+    if varied["mode"] == "scale":
         return f"{column} [×]"
-    unit = context.parameter_unit(analysis, found["name"])
+    unit = context.parameter_unit(analysis, varied["parameter"])
     return f"{column} [{unit}]" if unit else column
 
 
@@ -264,7 +260,7 @@ def _frontier(context: _Context, analysis: Analysis, view: dict) -> None:
     raw = {column: [number(v) for v in values] for column, values in
            document["table"].items()}
     columns = list(raw)
-    headers = [_frontier_units(context, analysis, column) for column in columns]
+    headers = [_frontier_units(context, analysis, varied) for varied in document["varied"]]
     decimals = {header: significant_decimals(raw[column])
                 for column, header in zip(columns, headers, strict=True)}
     frame = pd.DataFrame({header: np.round(np.asarray(raw[column], dtype=float),
