@@ -67,7 +67,7 @@ def attribution_record(frame: pd.DataFrame, target: Target, scenario: str, refer
 
 
 def plan_check_record(checks: list[Check]) -> PlanCheckFile:
-    return PlanCheckFile.model_validate({"checks": [check.__dict__ for check in checks]})
+    return PlanCheckFile.model_validate({"checks": [check.model_dump() for check in checks]})
 
 
 def calibrated_comparison(solution: dict, calibrated: dict) -> tuple[float | None, bool]:

@@ -12,10 +12,10 @@ and its sentences as message ids with their numbers (``qdsim.messages``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
+from pydantic import ConfigDict
 
+from qdsim.analysis_files import CheckRecord
 from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
 from qdsim.messages import message
@@ -33,23 +33,16 @@ URBANIZATION_2020_TABLE = 0.746  # plan Table 1 row 3 (line 272), pre-census bas
 NEW_JOBS_2016_2020 = 956_000  # plan line 197
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(CheckRecord):
     """One consistency check: what the plan's figures imply against what is feasible.
 
-    ``key`` names its sentences in ``qdsim.messages`` (``check_<key>.name`` and
-    ``check_<key>.explanation``) and ``values`` holds the numbers they show, so the check
-    reads the same in either language; ``name`` and ``explanation`` are the English.
+    The saved record of the check (``qdsim.analysis_files.CheckRecord``): ``key`` names its
+    sentences in ``qdsim.messages`` (``check_<key>.name`` and ``check_<key>.explanation``)
+    and ``values`` holds the numbers they show, so the check reads the same in either
+    language; ``name`` and ``explanation`` are the English.
     """
 
-    name: str
-    implied: float
-    comparison: float
-    unit: str
-    verdict: str
-    explanation: str
-    key: str = ""
-    values: dict[str, float] = field(default_factory=dict)
+    model_config = ConfigDict(frozen=True)
 
     def text(self, lang: str) -> tuple[str, str]:
         """(name, explanation) in ``lang`` (zh or en)."""
@@ -59,8 +52,10 @@ class Check:
 
 def _check(key: str, implied: float, comparison: float, unit: str, verdict: str,
            **values: float) -> Check:
-    return Check(message(f"check_{key}.name", "en", **values), implied, comparison, unit,
-                 verdict, message(f"check_{key}.explanation", "en", **values), key, values)
+    return Check(name=message(f"check_{key}.name", "en", **values), implied=float(implied),
+                 comparison=float(comparison), unit=unit, verdict=verdict,
+                 explanation=message(f"check_{key}.explanation", "en", **values), key=key,
+                 values=values)
 
 
 def _value(targets: dict[str, Target], identifier: str) -> float:
