@@ -130,7 +130,7 @@ class VariedColumn(_Record):
         return f"{self.parameter} ({self.mode})"
 
 
-def _table_rows(table: dict[str, list], minimum_columns: int) -> int:
+def _table_rows(table: dict[str, list[Any]], minimum_columns: int) -> int:
     if len(table) < minimum_columns:
         raise ValueError(f"the table needs at least {minimum_columns} columns")
     lengths = {len(values) for values in table.values()}

@@ -35,7 +35,9 @@ def path_on_grid(value: ParameterValue, times: np.ndarray) -> np.ndarray | float
     if not isinstance(value, tuple):
         return float(value)
     years, values = zip(*value, strict=True)
-    return np.interp(times, np.asarray(years, dtype=float), np.asarray(values, dtype=float))
+    on_grid: np.ndarray = np.interp(times, np.asarray(years, dtype=float),
+                                    np.asarray(values, dtype=float))
+    return on_grid
 
 
 def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, ParameterValue]],

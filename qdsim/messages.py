@@ -8,6 +8,11 @@ solve's sentences and the command line's closing lines all render from here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports this module at start-up; keep it light
+    import xarray as xr
+
 TEXT: dict[str, tuple[str, str]] = {
     # key: (Chinese, English)
     "report_title": ("青岛市情景模拟报告", "Qingdao scenario report"),
@@ -296,7 +301,7 @@ def message(key: str, lang: str, **values: object) -> str:
     return text(key, lang).format(**values)
 
 
-def scenario_title(dataset, scenario: str, lang: str) -> str:
+def scenario_title(dataset: xr.Dataset, scenario: str, lang: str) -> str:
     """The scenario's title from the results' ``title_zh``/``title_en`` coordinates."""
     coordinate = "title_zh" if lang == "zh" else "title_en"
     if coordinate in dataset.coords:

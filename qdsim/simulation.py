@@ -55,7 +55,7 @@ def pysd_inputs(parameters: Mapping[str, ParameterValue]) -> dict[str, float | p
             if isinstance(value, np.ndarray) else float(value) for name, value in inputs.items()}
 
 
-def _scenario_coordinates(scenarios: Sequence[Scenario]) -> dict[str, tuple]:
+def _scenario_coordinates(scenarios: Sequence[Scenario]) -> dict[str, tuple[str, list[str]]]:
     return {
         "scenario": ("scenario", [s.name for s in scenarios]),
         "title_zh": ("scenario", [s.title_zh for s in scenarios]),
