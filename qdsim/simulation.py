@@ -121,41 +121,44 @@ def simulate_scenarios(scenarios: Sequence[Scenario], *, engine: str = "pysd",
     """
     if engine not in ENGINES:
         raise EngineError(f"unknown engine '{engine}'; allowed: {', '.join(ENGINES)}")
+    if designs is not None and (engine != "ensemble" or len(designs) != len(scenarios)):
+        raise EngineError("sampled runs need the ensemble engine and one design per scenario")
+    if not scenarios:
+        raise EngineError("no scenario to run")
     years = model_years(final_year)
     step = control_values()["time_step"] if time_step is None else float(time_step)
-    if designs is not None:
-        if engine != "ensemble" or len(designs) != len(scenarios):
-            raise EngineError("sampled runs need the ensemble engine and one design per"
-                              " scenario")
-        samples = designs[0].runs if designs else 0
-        collected = {name: np.empty((len(scenarios), samples, len(years)))
-                     for name in variables}
-        for index, (scenario, chosen) in enumerate(zip(scenarios, designs, strict=True)):
-            runs = simulate(dict(scenario.parameters), samples, list(variables), years,
-                            draws=chosen.draws, modes=chosen.modes, time_step=time_step)
-            for name in variables:
-                collected[name][index] = runs[name]
-        dataset = label_results(collected, scenarios, years, engine=engine, time_step=step,
-                                extra_dims=("sample",), variables=variables)
-        return dataset.assign_coords(sample=np.arange(samples))
-    collected = {name: np.empty((len(scenarios), len(years))) for name in variables}
+    collected: dict[str, list[np.ndarray]] = {name: [] for name in variables}
     for index, scenario in enumerate(scenarios):
         log.info("running scenario %s", scenario.name)
-        if engine == "ensemble":
-            runs = simulate(dict(scenario.parameters), 1, list(variables), years,
-                            time_step=time_step)
-            for name in variables:
-                collected[name][index] = runs[name][0]
-            continue
-        try:
-            frame = run_pysd(pysd_inputs(scenario.parameters), list(variables), years,
-                             time_step=step, final_time=float(years[-1]))
-        except ModelError as error:
-            raise EngineError(f"scenario '{scenario.name}': {error}") from error
+        chosen = None if designs is None else designs[index]
+        runs = _run_one(scenario, engine, chosen, variables, years, step, time_step)
         for name in variables:
-            collected[name][index] = frame[name].to_numpy(dtype=float)
-    return label_results(collected, scenarios, years, engine=engine, time_step=step,
-                         variables=variables)
+            collected[name].append(runs[name])
+    dataset = label_results({name: np.stack(runs) for name, runs in collected.items()},
+                            scenarios, years, engine=engine, time_step=step,
+                            extra_dims=() if designs is None else ("sample",),
+                            variables=variables)
+    if designs is None:
+        return dataset
+    return dataset.assign_coords(sample=np.arange(designs[0].runs))
+
+
+def _run_one(scenario: Scenario, engine: str, chosen: Design | None, variables: Sequence[str],
+             years: np.ndarray, step: float, time_step: float | None
+             ) -> dict[str, np.ndarray]:
+    """Each variable of one scenario [model units]: shape (years,), or (draws, years) with
+    a design."""
+    if engine == "ensemble":
+        runs = simulate(dict(scenario.parameters), 1 if chosen is None else chosen.runs,
+                        list(variables), years, draws=None if chosen is None else chosen.draws,
+                        modes=None if chosen is None else chosen.modes, time_step=time_step)
+        return runs if chosen is not None else {name: runs[name][0] for name in variables}
+    try:
+        frame = run_pysd(pysd_inputs(scenario.parameters), list(variables), years,
+                         time_step=step, final_time=float(years[-1]))
+    except ModelError as error:
+        raise EngineError(f"scenario '{scenario.name}': {error}") from error
+    return {name: frame[name].to_numpy(dtype=float) for name in variables}
 
 
 def run_scenarios(scenarios: Sequence[Scenario], *, time_step: float | None = None,
