@@ -31,9 +31,9 @@ OUTPUTS: dict[str, DisplayName | None] = {
     "population": DisplayName("常住人口", "Resident population", 1),
     "population_urban": None,
     "urbanization_rate": DisplayName("常住人口城镇化率", "Urbanization rate", 2),
-    "births": None,
+    "births": DisplayName("出生人口", "Births", 2),
     "deaths": None,
-    "net_migration": None,
+    "net_migration": DisplayName("净迁入人口", "Net migration", 2),
     "population_0_14": None,
     "population_15_59": None,
     "population_60_64": None,
@@ -73,15 +73,11 @@ OUTPUT_VARIABLES: tuple[str, ...] = tuple(OUTPUTS)
 DISPLAY_NAMES: dict[str, DisplayName] = {
     name: shown for name, shown in OUTPUTS.items() if shown is not None}
 
-#: Chinese names of outputs that only analysis sentences name (``whatif.RELATED_OUTPUT``).
-SENTENCE_NAMES_ZH = {"net_migration": "净迁入人口", "births": "出生人口"}
-
-
 def output_name(variable: str, lang: str) -> str:
     """An output's name in ``lang`` (zh or en) for sentences; its code when none is known."""
     if variable in DISPLAY_NAMES:
         return DISPLAY_NAMES[variable].zh if lang == "zh" else DISPLAY_NAMES[variable].en
-    return SENTENCE_NAMES_ZH.get(variable, variable) if lang == "zh" else variable
+    return variable
 
 
 def variable_attributes(variables: Sequence[str] = OUTPUT_VARIABLES) -> dict[str, dict[str, str]]:
