@@ -8,14 +8,7 @@ plan check saved without them (by an older version) is shown as written, in Engl
 
 from __future__ import annotations
 
-from qdsim.analysis_output import solution_text
 from qdsim.messages import message
-from qdsim.targets import Target
-
-
-def solution_text_zh(payload: dict, target: Target, parameter_unit: str) -> str:
-    """``solution_text`` in Chinese: the value needed, against the 2016-2020 calibration."""
-    return solution_text(payload, target, "zh", parameter_unit)
 
 
 def check_text(check: dict, lang: str) -> tuple[str, str, bool]:
