@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from qdsim.errors import QdsimError
+from qdsim.messages import message
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Qingdao scenario simulator: are the plan's targets reachable?")
@@ -87,10 +88,10 @@ def run(
 ) -> None:
     """Run scenarios, write DIR/<name>.nc and DIR/<name>.csv, print the target table."""
     from qdsim.outputs import write_csv, write_netcdf
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import verdict_table
+    from qdsim.simulation import run_scenarios
     from qdsim.targets import evaluate
+    from qdsim.terminal_tables import verdict_table
 
     _check_language(lang)
     loaded = load_scenarios(scenarios)
@@ -102,7 +103,7 @@ def run(
         write_netcdf(single, out / f"{name}.nc")
         write_csv(single, out / f"{name}.csv")
     typer.echo(verdict_table(verdicts, targets, lang, _table_width()))
-    typer.echo(f"\nwrote {2 * len(loaded)} files to {out}")
+    typer.echo("\n" + message("wrote_files", lang, count=2 * len(loaded), folder=out))
 
 
 @app.command()
@@ -121,11 +122,11 @@ def targets(
 
     With --samples N: P(met), first year met (10/50/90%) and gap quantiles over N draws.
     """
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
-    from qdsim.tables import probability_table, verdict_table
+    from qdsim.simulation import run_scenarios
     from qdsim.target_summary import summarize_verdicts
     from qdsim.targets import evaluate
+    from qdsim.terminal_tables import probability_table, verdict_table
 
     _check_language(lang)
     loaded = load_scenarios(scenarios)
@@ -247,7 +248,7 @@ def calibrate(
     from calibration.observations import file_hash, load_observations, parse_window
     from calibration.output import write_calibration
     from calibration.report import write_fit_report
-    from qdsim.runner import variable_attributes
+    from qdsim.variables import variable_attributes
 
     data_file = data or DEFAULT_OBSERVATIONS
     years = parse_window(window)
@@ -299,7 +300,8 @@ def solve(
     out: AnalysisOut = None,
 ) -> None:
     """The value of an assumption (from 2021) at which a target is exactly met."""
-    from qdsim.analysis_output import save_analysis, solution_payload, solution_text
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import frontier_record, solution_text, solve_record
     from qdsim.scenario import load_scenario
     from qdsim.whatif import frontier, related_averages
     from qdsim.whatif import solve as solve_target
@@ -312,16 +314,15 @@ def solve(
                    f" (empty = no value in range):")
         typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
         if out:
-            save_analysis("frontier", {"scenario": loaded.name, "target": chosen.id,
-                                       "table": table.to_dict(orient="list")}, out)
+            save_analysis(frontier_record(table, loaded, chosen), out)
         return
     solution = solve_target(loaded, chosen, vary[0], mode)
     related = (related_averages(loaded, vary[0], solution.amount, mode)
                if solution.amount is not None else None)
-    payload = solution_payload(solution, loaded, chosen, related)
-    typer.echo(solution_text(payload, chosen))
+    record = solve_record(solution, loaded, chosen, related)
+    typer.echo(solution_text(record.model_dump(), chosen))
     if out:
-        save_analysis("solve", payload, out)
+        save_analysis(record, out)
 
 
 @app.command()
@@ -337,7 +338,8 @@ def sensitivity(
     out: AnalysisOut = None,
 ) -> None:
     """Sobol first-order and total indices of a target's gap (and per year) (SALib)."""
-    from qdsim.analysis_output import save_analysis, sensitivity_text
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import sensitivity_record, sensitivity_text
     from qdsim.scenario import load_scenario
     from qdsim.sensitivity import target_sensitivity
 
@@ -348,10 +350,7 @@ def sensitivity(
                                 samples, seed)
     typer.echo(sensitivity_text(result))
     if out:
-        save_analysis("sensitivity", {
-            "attrs": dict(result.attrs), "factors": list(map(str, result["factor"].values)),
-            "years": [int(y) for y in result["year"].values],
-            **{key: result[key].values.tolist() for key in result.data_vars}}, out)
+        save_analysis(sensitivity_record(result), out)
 
 
 @app.command()
@@ -365,7 +364,8 @@ def attribute(
     out: AnalysisOut = None,
 ) -> None:
     """Split a target's difference between two scenarios among their differing assumptions."""
-    from qdsim.analysis_output import attribution_text, save_analysis
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import attribution_record, attribution_text
     from qdsim.scenario import load_scenarios
     from qdsim.whatif import attribute as attribute_gap
 
@@ -374,9 +374,7 @@ def attribute(
     frame = attribute_gap(loaded, reference, chosen)
     typer.echo(attribution_text(frame, chosen, loaded.name, reference.name))
     if out:
-        save_analysis("attribution", {"scenario": loaded.name, "reference": reference.name,
-                                      "target": chosen.id, **frame.attrs,
-                                      "table": frame.to_dict(orient="list")}, out)
+        save_analysis(attribution_record(frame, chosen, loaded.name, reference.name), out)
 
 
 @app.command("check-plan")
@@ -388,7 +386,8 @@ def check_plan(
     out: AnalysisOut = None,
 ) -> None:
     """Check the plan's 2025 figures against each other through the model's identities."""
-    from qdsim.analysis_output import plan_check_text, save_analysis
+    from qdsim.analysis_files import save_analysis
+    from qdsim.analysis_output import plan_check_record, plan_check_text
     from qdsim.plan_check import check_plan as run_checks
     from qdsim.scenario import load_scenario
 
@@ -396,7 +395,7 @@ def check_plan(
     checks = run_checks(load_scenario(scenario), chosen)
     typer.echo(plan_check_text(checks))
     if out:
-        save_analysis("plan_check", {"checks": [c.__dict__ for c in checks]}, out)
+        save_analysis(plan_check_record(checks), out)
 
 
 @app.command()
@@ -459,7 +458,8 @@ def report(
     _check_language(lang)
     written = build_report(results, out, lang=lang, indicators=indicator,
                            targets=_load_targets(targets_file, set_target))
-    typer.echo(f"wrote {written.files} files to {written.folder}; open {written.html}")
+    typer.echo(message("wrote_report", lang, count=written.files, folder=written.folder,
+                       html=written.html))
 
 
 @app.command()

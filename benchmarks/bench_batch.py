@@ -45,7 +45,7 @@ def in_process(samples: int) -> tuple[float, float]:
         run_batch(scenarios, Path(folder), samples=samples, seed=1)
         stored = time.perf_counter() - started
     started = time.perf_counter()
-    from qdsim.runner import OUTPUT_VARIABLES
+    from qdsim.variables import OUTPUT_VARIABLES
 
     batch_in_memory(scenarios, samples=samples, seed=1, variables=list(OUTPUT_VARIABLES))
     return stored, time.perf_counter() - started

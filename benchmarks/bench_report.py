@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def make_batch(folder: Path, samples: int, seed: int) -> Path:
     """Run every scenario once and write the synthetic batch; returns the file's path."""
     from qdsim.outputs import write_netcdf
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
+    from qdsim.simulation import run_scenarios
     from reports.testing import synthetic_batch
 
     scenarios = load_scenarios(sorted((ROOT / "scenarios").glob("*.yaml")))

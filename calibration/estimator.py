@@ -30,7 +30,7 @@ import yaml
 from calibration.fit_statistics import FitStatistics, fit_statistics
 from calibration.observations import CalibrationDataError, Observation
 from model.parameters import parameter_catalogue
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.scenario import ParameterValue, suggest
 from qdsim.targets import summarize
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qdsim.errors import InputError
-from qdsim.runner import OUTPUT_VARIABLES
 from qdsim.scenario import suggest
+from qdsim.variables import OUTPUT_VARIABLES
 
 COLUMNS = ("id", "variable", "statistic", "year", "period_start", "period_end", "value",
            "unit", "sd", "definition", "source")

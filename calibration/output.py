@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 import yaml
 
@@ -23,11 +22,7 @@ from model import MODEL_PATH
 from model.pysd_engine import file_sha256
 from qdsim import __version__
 from qdsim.outputs import atomic_path, write_netcdf
-
-
-def posterior_path(calibrated: Path) -> Path:
-    """Where the posterior sample of ``calibrated`` lives."""
-    return calibrated.with_name(f"{calibrated.stem}_posterior.nc")
+from qdsim.posterior import posterior_path, read_posterior  # noqa: F401 (re-exported)
 
 
 def _rounded(value: float, digits: int = 6) -> float:
@@ -108,13 +103,3 @@ def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_s
     with atomic_path(out) as temporary:
         temporary.write_text("# Written by `qdsim calibrate`. Do not edit by hand.\n" + text,
                              encoding="utf-8")
-
-
-def read_posterior(path: Path) -> tuple[pd.DataFrame, pd.Series]:
-    """The posterior sample (draw × parameter) at ``path`` and the point estimates."""
-    with xr.open_dataset(path, engine="h5netcdf") as opened:
-        draws = opened["draws"].load()
-        estimate = opened["estimate"].load()
-    names = [str(p) for p in draws["parameter"].values]
-    return (pd.DataFrame(draws.to_numpy(), columns=names),
-            pd.Series(estimate.to_numpy(), index=names))

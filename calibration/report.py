@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from calibration.estimator import Calibrator
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.outputs import atomic_path, write_atomically
 from qdsim.units import display
 

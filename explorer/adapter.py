@@ -16,16 +16,16 @@ import numpy as np
 import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
-from qdsim.runner import model_years
+from qdsim.messages import text as report_text
 from qdsim.sampling import design
 from qdsim.scenario import SHIPPED_SCENARIOS, ParameterValue, Scenario, changed_value, load_scenario
+from qdsim.simulation import model_years
 from qdsim.targets import COMPARATORS, DEFAULT_TARGETS, Target, first_year_met, load_targets
 from qdsim.targets import statistic_values as target_statistic
 from qdsim.units import display
-from reports.indicators import NAMES as INDICATOR_NAMES
-from reports.labels import text as report_text
+from qdsim.variables import OUTPUT_VARIABLES, output_name, variable_attributes
 from reports.observations import observations_for
 
 __all__ = [
@@ -42,16 +42,13 @@ CALIBRATION_FILE = SHIPPED_SCENARIOS.parent / "calibration" / "calibrated.yaml"
 
 
 def label(key: str, lang: str) -> str:
-    """A text of the project's catalogue (today ``reports/labels.py``) in ``lang``."""
+    """A text of the project's catalogue (``qdsim/messages.py``) in ``lang``."""
     return report_text(key, lang)
 
 
 def indicator_name(variable: str, lang: str) -> str:
-    """The reports' name of an output variable in ``lang`` (the variable if it has none)."""
-    names = INDICATOR_NAMES.get(variable)
-    if names is None:
-        return variable
-    return names[0] if lang == "zh" else names[1]
+    """The display name of an output variable in ``lang`` (the variable if it has none)."""
+    return output_name(variable, lang)
 
 
 def catalogue() -> dict[str, ParameterInfo]:
@@ -162,8 +159,6 @@ def calibrated_intervals() -> dict[str, tuple[float, float, float]]:
 @lru_cache(maxsize=1)
 def model_units() -> dict[str, str]:
     """Output variable -> model unit, from the model file."""
-    from qdsim.runner import OUTPUT_VARIABLES, variable_attributes
-
     return {name: attrs["units"] for name, attrs in variable_attributes(OUTPUT_VARIABLES).items()}
 
 

@@ -1,54 +1,29 @@
-"""Text and JSON forms of the what-it-would-take analyses (solve, sensitivity,
-attribution, plan check). JSON files carry ``qdsim_analysis`` so that ``qdsim report``
-can place them; they are written atomically."""
+"""Text and saved forms of the what-it-would-take analyses (solve, frontier, sensitivity,
+attribution, plan check): each ``*_record`` builds the typed file of its kind
+(``qdsim.analysis_files``), which ``save_analysis`` writes and ``qdsim report`` reads."""
 
 from __future__ import annotations
-
-import json
-import math
-from pathlib import Path
 
 import pandas as pd
 import xarray as xr
 
-from calibration.output import read_posterior
-from model import MODEL_PATH
 from model.parameters import parameter_catalogue
-from model.pysd_engine import file_sha256
-from qdsim import __version__
-from qdsim.outputs import atomic_path
+from qdsim.analysis_files import (
+    AttributionFile,
+    FrontierFile,
+    PlanCheckFile,
+    SensitivityFile,
+    SolveFile,
+)
+from qdsim.messages import message, text
 from qdsim.plan_check import Check
+from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.scenario import Scenario
-from qdsim.tables import _layout
 from qdsim.targets import Target
-from qdsim.uncertainty import SHIPPED_POSTERIOR
+from qdsim.terminal_tables import _layout
 from qdsim.units import display
-from qdsim.whatif import Solution
-
-
-def save_analysis(kind: str, payload: dict, path: Path) -> None:
-    """Write ``payload`` as JSON with its kind, the model hash and the version."""
-    document = {"qdsim_analysis": kind, "model_sha256": file_sha256(MODEL_PATH),
-                "qdsim_version": __version__, **payload}
-    with atomic_path(Path(path)) as temporary:  # allow_nan=False: NaN is not JSON
-        temporary.write_text(json.dumps(_finite(document), ensure_ascii=False, indent=1,
-                                        default=_plain, allow_nan=False), encoding="utf-8")
-
-
-def _finite(value):
-    """``value`` with every non-finite float (NaN, inf) inside it replaced by None (null)."""
-    if isinstance(value, dict):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _plain(value):
-    value = float(value) if hasattr(value, "__float__") else str(value)
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+from qdsim.variables import output_name, output_unit
+from qdsim.whatif import CHANGE_FROM, VALUE_YEAR, Solution
 
 
 def calibrated_reference(name: str) -> dict | None:
@@ -62,11 +37,37 @@ def calibrated_reference(name: str) -> dict | None:
     return {"estimate": float(estimate[name]), "q05": float(low), "q95": float(high)}
 
 
-def solution_payload(solution: Solution, scenario: Scenario, target: Target,
-                     related: dict | None) -> dict:
-    return {"scenario": scenario.name, "scenario_sha256": scenario.sha256(),
-            "target": target.id, "solution": solution.__dict__,
-            "calibrated": calibrated_reference(solution.parameter), "related": related}
+def solve_record(solution: Solution, scenario: Scenario, target: Target,
+                 related: dict | None) -> SolveFile:
+    return SolveFile.model_validate({
+        "scenario": scenario.name, "scenario_sha256": scenario.sha256(), "target": target.id,
+        "solution": solution.__dict__, "calibrated": calibrated_reference(solution.parameter),
+        "related": related})
+
+
+def frontier_record(frame: pd.DataFrame, scenario: Scenario, target: Target) -> FrontierFile:
+    return FrontierFile.model_validate({
+        "scenario": scenario.name, "target": target.id,
+        "varied": [{"parameter": name, "mode": mode} for name, mode in frame.attrs["varied"]],
+        "table": frame.to_dict(orient="list")})
+
+
+def sensitivity_record(dataset: xr.Dataset) -> SensitivityFile:
+    return SensitivityFile.model_validate({
+        "attrs": dict(dataset.attrs), "factors": list(map(str, dataset["factor"].values)),
+        "years": [int(y) for y in dataset["year"].values],
+        **{str(key): dataset[key].values.tolist() for key in dataset.data_vars}})
+
+
+def attribution_record(frame: pd.DataFrame, target: Target, scenario: str, reference: str
+                       ) -> AttributionFile:
+    return AttributionFile.model_validate({
+        "scenario": scenario, "reference": reference, "target": target.id, **frame.attrs,
+        "table": frame.to_dict(orient="list")})
+
+
+def plan_check_record(checks: list[Check]) -> PlanCheckFile:
+    return PlanCheckFile.model_validate({"checks": [check.model_dump() for check in checks]})
 
 
 def calibrated_comparison(solution: dict, calibrated: dict) -> tuple[float | None, bool]:
@@ -75,45 +76,53 @@ def calibrated_comparison(solution: dict, calibrated: dict) -> tuple[float | Non
     return ratio, calibrated["q05"] <= solution["value_2025"] <= calibrated["q95"]
 
 
-def solution_text(payload: dict, target: Target) -> str:
-    """Plain sentences: the value needed, against the 2016-2020 calibration."""
+def solution_text(payload: dict, target: Target, lang: str = "en",
+                  parameter_unit: str | None = None) -> str:
+    """Plain sentences in ``lang`` (zh or en): the value needed, against the 2016-2020
+    calibration. ``parameter_unit`` defaults to the model file's unit of the parameter."""
     solution = payload["solution"]
-    info = parameter_catalogue()[solution["parameter"]]
     name = solution["parameter"]
+    if parameter_unit is None:
+        parameter_unit = parameter_catalogue()[name].unit
+    goal = message("solve_goal", lang, name=target.name_zh if lang == "zh" else target.name_en,
+                   id=target.id)
     if solution["amount"] is None:
-        label, factor = display(target.unit)
-        return (f"{payload['scenario']}: no value of {name} ({solution['mode']}) in"
-                f" [{solution['search_range'][0]:g}, {solution['search_range'][1]:g}] meets"
-                f" {target.id}; the best reaches {solution['best_projected'] * factor:,.2f}"
-                f" {label} at {solution['best_amount']:g}.")
-    lines = [f"{payload['scenario']}: {target.id} is just met when {name} "
-             + (f"is {solution['amount']:.6g} {info.unit}" if solution["mode"] == "value" else
-                f"is {'shifted by' if solution['mode'] == 'shift' else 'scaled by'}"
-                f" {solution['amount']:.6g}")
-             + f" from 2021 (value in 2025: {solution['value_2025']:.6g} {info.unit})."]
+        label, factor = display(target.unit, lang)
+        low, high = solution["search_range"]
+        return message("solve_none", lang, scenario=payload["scenario"], parameter=name,
+                       mode=text(f"mode_{solution['mode']}", lang), low=low, high=high,
+                       goal=goal, best=solution["best_projected"] * factor, unit=label,
+                       best_amount=solution["best_amount"])
+    lines = [message(f"solve_met_{solution['mode']}", lang, scenario=payload["scenario"],
+                     goal=goal, parameter=name, amount=solution["amount"],
+                     parameter_unit=parameter_unit, start=CHANGE_FROM, year=VALUE_YEAR,
+                     value=solution["value_2025"])]
     calibrated = payload.get("calibrated")
     if calibrated:
         ratio, inside = calibrated_comparison(solution, calibrated)
-        lines.append(f"  2016-2020 calibrated value {calibrated['estimate']:.6g} (90% interval"
-                     f" {calibrated['q05']:.6g}-{calibrated['q95']:.6g}): the need is"
-                     + (f" {ratio:.2f} times the calibrated value," if ratio else "")
-                     + (" inside" if inside else " outside") + " the 2016-2020 interval.")
+        lines.append(message(
+            "solve_calibrated", lang, estimate=calibrated["estimate"], q05=calibrated["q05"],
+            q95=calibrated["q95"], ratio=message("solve_ratio", lang, ratio=ratio) if ratio
+            else "", where=text("solve_inside" if inside else "solve_outside", lang)))
     related = payload.get("related")
     if related:
-        label, factor = display(_unit_of(related["variable"]))
-        ratio = related["mean_2021_2025"] / related["mean_2016_2020"]
-        lines.append(f"  That means {related['variable']} of"
-                     f" {related['mean_2021_2025'] * factor:,.2f} {label} a year in 2021-2025,"
-                     f" {ratio:.2f} times the 2016-2020 average"
-                     f" ({related['mean_2016_2020'] * factor:,.2f} {label}).")
-    lines += [f"  note: {note}" for note in solution["notes"]]
+        variable = related["variable"]
+        label, factor = display(output_unit(variable), lang)
+        lines.append(message(
+            "solve_related", lang,
+            variable=output_name(variable, lang) if lang == "zh" else variable,
+            plan=related["mean_2021_2025"] * factor, history=related["mean_2016_2020"] * factor,
+            unit=label, ratio=related["mean_2021_2025"] / related["mean_2016_2020"]))
+    lines += [message("solve_note", lang, note=note) for note in _notes(solution, lang)]
     return "\n".join(lines)
 
 
-def _unit_of(variable: str) -> str:
-    from qdsim.runner import variable_attributes
-
-    return variable_attributes([variable])[variable]["units"]
+def _notes(solution: dict, lang: str) -> list[str]:
+    """The solver's notes in ``lang``; a file saved without their message ids shows them
+    as written."""
+    if "note_messages" not in solution:
+        return list(solution.get("notes", []))
+    return [message(note["id"], lang, **note["values"]) for note in solution["note_messages"]]
 
 
 def attribution_text(frame: pd.DataFrame, target: Target, scenario: str, reference: str

@@ -25,11 +25,12 @@ import xarray as xr
 
 from model import MODEL_PATH
 from model.pysd_engine import control_values, file_sha256
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
-from qdsim.runner import OUTPUT_VARIABLES, label_results, model_years
 from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
+from qdsim.simulation import label_results, model_years, simulate_scenarios
+from qdsim.variables import OUTPUT_VARIABLES
 
 log = logging.getLogger(__name__)
 STORE_NAME = "batch.zarr"
@@ -119,8 +120,9 @@ def _marker(store: Path, scenario_index: int, chunk_index: int) -> Path:
 
 def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
                  values: dict[str, np.ndarray], sampled: dict[str, np.ndarray]) -> None:
-    data = {name: (("scenario", "sample", "year"), array[None, :, :])
-            for name, array in values.items()}
+    data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
+        name: (("scenario", "sample", "year"), array[None, :, :])
+        for name, array in values.items()}
     data.update({f"sampled_{name}": (("scenario", "sample"), array[None, start:stop])
                  for name, array in sampled.items()})
     region = {"scenario": slice(scenario_index, scenario_index + 1),
@@ -202,16 +204,8 @@ def batch_in_memory(scenarios: Sequence[Scenario], *, samples: int, seed: int,
                     variables: Sequence[str], method: str = "lhs",
                     time_step: float | None = None) -> xr.Dataset:
     """A small batch kept in memory (for target probabilities): dims scenario, sample, year."""
-    years = model_years()
-    collected = {name: np.empty((len(scenarios), samples, len(years))) for name in variables}
-    for index, scenario in enumerate(scenarios):
-        chosen = design(scenario, samples, seed, method)
-        runs = compute_chunk(dict(scenario.parameters), samples, chosen.draws, chosen.modes,
-                             variables, years, time_step)
-        for name in variables:
-            collected[name][index] = runs[name]
-    step = control_values()["time_step"] if time_step is None else float(time_step)
-    dataset = label_results(collected, scenarios, years, engine="ensemble", time_step=step,
-                            extra_dims=("sample",), variables=variables)
+    designs = [design(scenario, samples, seed, method) for scenario in scenarios]
+    dataset = simulate_scenarios(scenarios, engine="ensemble", designs=designs,
+                                 variables=variables, time_step=time_step)
     dataset.attrs.update({"seed": seed, "samples": samples, "sampling": method})
-    return dataset.assign_coords(sample=np.arange(samples))
+    return dataset

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
 from model.parameters import parameter_catalogue
 from qdsim.errors import ScenarioError
+from qdsim.posterior import cached_posterior
 from qdsim.scenario import Scenario
 from qdsim.uncertainty import transform, unit_samples
 
@@ -28,43 +28,46 @@ class Design:
     ``draws[name]`` has shape (samples,): the value that ``modes[name]`` applies (a
     replacement value, a shift or a factor [parameter unit or dimensionless]);
     ``sampled[name]`` is what the run used, for the results file: the drawn value, or for
-    posterior parameters the posterior draw itself.
+    posterior parameters the posterior draw itself; ``runs`` is the number of draws.
     """
 
     draws: dict[str, np.ndarray]
     modes: dict[str, str]
     sampled: dict[str, np.ndarray]
+    runs: int = 0
 
 
-@lru_cache(maxsize=4)
-def _posterior(path: str):
-    from calibration.output import read_posterior
-
-    return read_posterior(path)
+#: The factor that stands for all parameters drawn jointly from a calibration posterior.
+POSTERIOR_FACTOR = "calibration_posterior"
 
 
-def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
-    """The draws of ``scenario``'s uncertain parameters for ``samples`` runs."""
-    catalogue = parameter_catalogue()
+def factor_names(scenario: Scenario) -> list[str]:
+    """Dimensions of the design: independent uncertain parameters (sorted), then
+    ``POSTERIOR_FACTOR`` when some parameters are drawn from a posterior."""
     independent = sorted(n for n, s in scenario.uncertain.items()
                          if s["distribution"] != "posterior")
+    joint = any(s["distribution"] == "posterior" for s in scenario.uncertain.values())
+    return independent + ([POSTERIOR_FACTOR] if joint else [])
+
+
+def draws_from_unit(scenario: Scenario, unit: np.ndarray) -> Design:
+    """The draws of ``scenario``'s uncertain parameters at unit points (runs, factors),
+    one column per :func:`factor_names` entry (batches and Sobol analyses alike)."""
+    catalogue = parameter_catalogue()
+    factors = factor_names(scenario)
     posterior = sorted(n for n, s in scenario.uncertain.items()
                        if s["distribution"] == "posterior")
-    for name in independent:
-        if scenario.uncertain[name]["apply"] == "replace" and isinstance(
-                scenario.parameters.get(name), tuple):
-            raise ScenarioError(scenario.path, "the scenario gives a path for this parameter;"
-                                " an uncertain draw must 'shift' or 'scale' it",
-                                key=name)
-    dimensions = len(independent) + (1 if posterior else 0)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*balance properties.*")
-        unit = unit_samples(dimensions, samples, seed, method)
     draws: dict[str, np.ndarray] = {}
     modes: dict[str, str] = {}
     sampled: dict[str, np.ndarray] = {}
-    for column, name in enumerate(independent):
+    for column, name in enumerate(factors):
+        if name == POSTERIOR_FACTOR:
+            continue
         spec = scenario.uncertain[name]
+        if spec["apply"] == "replace" and isinstance(scenario.parameters.get(name), tuple):
+            raise ScenarioError(scenario.path, "the scenario gives a path for this parameter;"
+                                " an uncertain draw must 'shift' or 'scale' it",
+                                key=name)
         draws[name] = transform(spec, unit[:, column], catalogue[name])
         modes[name] = spec["apply"]
         sampled[name] = draws[name]
@@ -73,11 +76,19 @@ def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> 
         raise ScenarioError(scenario.path, "posterior parameters must come from one sample"
                             f" file, found {len(files)}", key="uncertain")
     if posterior:
-        table, estimate = _posterior(files.pop())
+        table, estimate = cached_posterior(files.pop())
         rows = np.minimum((unit[:, -1] * len(table)).astype(int), len(table) - 1)
         for name in posterior:
             values = table[name].to_numpy()[rows]
             draws[name] = values - estimate[name]
             modes[name] = "shift"
             sampled[name] = values
-    return Design(draws, modes, sampled)
+    return Design(draws, modes, sampled, len(unit))
+
+
+def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> Design:
+    """The draws of ``scenario``'s uncertain parameters for ``samples`` runs."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*balance properties.*")
+        unit = unit_samples(len(factor_names(scenario)), samples, seed, method)
+    return draws_from_unit(scenario, unit)

@@ -22,7 +22,6 @@ name the file, the line and the key. A loaded :class:`Scenario` is immutable.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import re
@@ -36,7 +35,8 @@ import numpy as np
 import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
-from qdsim.errors import ScenarioError
+from qdsim.errors import ScenarioError, suggest
+from qdsim.uncertainty import parse_uncertain
 
 #: A parameter value: a constant, or a path of (year [year], value) points.
 ParameterValue = float | tuple[tuple[float, float], ...]
@@ -125,12 +125,6 @@ def _child_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
         if str(key_node.value) == key:
             return value_node
     return None
-
-
-def suggest(name: str, choices: list[str] | tuple[str, ...]) -> str:
-    """`` (did you mean 'x'?)`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _is_number(value: Any) -> bool:
@@ -346,8 +340,6 @@ def _parse_parameters(document: _Document, catalogue: Mapping[str, ParameterInfo
 
 def load_scenario(path: Path | str) -> Scenario:
     """Load, validate and freeze the scenario in ``path`` (with its ``extends`` chain)."""
-    from qdsim.uncertainty import parse_uncertain
-
     catalogue = parameter_catalogue()
     chain: list[_Document] = []
     current: Path | None = Path(path).resolve() if Path(path).exists() else Path(path)

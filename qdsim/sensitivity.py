@@ -16,16 +16,12 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import xarray as xr
 
-from model.parameters import parameter_catalogue
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
-from qdsim.runner import model_years
-from qdsim.sampling import _posterior
+from qdsim.sampling import draws_from_unit, factor_names
 from qdsim.scenario import Scenario
+from qdsim.simulation import model_years
 from qdsim.targets import Target, statistic_values
-from qdsim.uncertainty import transform
-
-POSTERIOR_FACTOR = "calibration_posterior"
 
 
 def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.ndarray],
@@ -55,37 +51,10 @@ def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.nd
                                   conf_level=confidence, num_resamples=200)
         for key in keys:
             result[key][index] = indices[key]
-    if outputs.ndim == 1:
-        result = {key: value[0] for key, value in result.items()}
-    result["runs"] = len(points)
-    return result
-
-
-def scenario_factors(scenario: Scenario) -> list[str]:
-    """Factor names: independent uncertain parameters, then the joint posterior factor."""
-    independent = sorted(n for n, s in scenario.uncertain.items()
-                         if s["distribution"] != "posterior")
-    joint = any(s["distribution"] == "posterior" for s in scenario.uncertain.values())
-    return independent + ([POSTERIOR_FACTOR] if joint else [])
-
-
-def _draws(scenario: Scenario, factors: Sequence[str], unit: np.ndarray):
-    catalogue = parameter_catalogue()
-    draws, modes = {}, {}
-    for column, name in enumerate(factors):
-        if name == POSTERIOR_FACTOR:
-            posterior = [n for n, s in scenario.uncertain.items()
-                         if s["distribution"] == "posterior"]
-            table, estimate = _posterior(scenario.uncertain[posterior[0]]["file"])
-            rows = np.minimum((unit[:, column] * len(table)).astype(int), len(table) - 1)
-            for parameter in posterior:
-                draws[parameter] = table[parameter].to_numpy()[rows] - estimate[parameter]
-                modes[parameter] = "shift"
-            continue
-        spec = scenario.uncertain[name]
-        draws[name] = transform(spec, unit[:, column], catalogue[name])
-        modes[name] = spec["apply"]
-    return draws, modes
+    summary: dict = ({key: value[0] for key, value in result.items()} if outputs.ndim == 1
+                     else dict(result))
+    summary["runs"] = len(points)
+    return summary
 
 
 def target_sensitivity(scenario: Scenario, target: Target, base_samples: int, seed: int
@@ -93,16 +62,16 @@ def target_sensitivity(scenario: Scenario, target: Target, base_samples: int, se
     """Sobol indices of the target's gap and of its variable in each year."""
     if target.value is None:
         raise QdsimError(f"target '{target.id}' has no value; set it with --set-target")
-    factors = scenario_factors(scenario)
+    factors = factor_names(scenario)
     if not factors:
         raise QdsimError(f"{scenario.path}: scenario '{scenario.name}' has no uncertain:"
                          " block to analyse")
     years = model_years()
 
     def evaluate(unit: np.ndarray) -> np.ndarray:
-        draws, modes = _draws(scenario, factors, unit)
+        chosen = draws_from_unit(scenario, unit)
         runs = simulate(dict(scenario.parameters), len(unit), [target.variable], years,
-                        draws=draws, modes=modes)
+                        draws=chosen.draws, modes=chosen.modes)
         gap = statistic_values(runs[target.variable], years, target) - target.value
         return np.column_stack([gap, runs[target.variable]])
 

@@ -18,7 +18,8 @@ import pandas as pd
 import xarray as xr
 import yaml
 
-from qdsim.errors import TargetError
+from qdsim.errors import TargetError, suggest
+from qdsim.messages import message
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent.parent / "scenarios" / "targets" / (
     "plan_targets.yaml")
@@ -52,10 +53,17 @@ class Target:
 
     @property
     def when(self) -> str:
-        """The year or period the target speaks of, as text."""
+        """The year or period the target speaks of, as English text."""
+        return self.when_in("en")
+
+    def when_in(self, lang: str) -> str:
+        """The year or period the target speaks of, in ``lang`` (zh or en); a target
+        without one (a peak year) speaks of the years up to its value."""
         if self.period:
             return f"{self.period[0]}-{self.period[1]}"
-        return str(self.year) if self.year is not None else "by 2035"
+        if self.year is not None:
+            return str(self.year)
+        return message("by_year", lang, year=f"{self.value:.0f}") if self.value else "-"
 
 
 def _entry(path: Path, line: int, raw: dict) -> Target:
@@ -127,8 +135,6 @@ def apply_overrides(targets: Sequence[Target], overrides: Sequence[str]) -> list
     for text in overrides:
         identifier, sep, value_text = text.partition("=")
         if not sep or identifier not in by_id:
-            from qdsim.scenario import suggest
-
             raise TargetError(None, f"--set-target '{text}': expected ID=VALUE with a known id"
                               f"{suggest(identifier, tuple(by_id))}", key=identifier or None)
         try:

@@ -31,7 +31,8 @@ from scipy import stats
 from scipy.stats import qmc
 
 from model.parameters import ParameterInfo
-from qdsim.errors import ScenarioError
+from qdsim.errors import ScenarioError, suggest
+from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 
 REQUIRED_FIELDS = {
     "uniform": ("low", "high"),
@@ -49,8 +50,6 @@ OPTIONAL_FIELDS = {
     "choice": ("weights",),
     "posterior": ("file",),
 }
-SHIPPED_POSTERIOR = (Path(__file__).resolve().parent.parent / "calibration"
-                     / "calibrated_posterior.nc")
 APPLY_MODES = ("replace", "shift", "scale")
 SAMPLING_METHODS = ("lhs", "sobol")
 
@@ -112,8 +111,6 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
 def _posterior_spec(path: Path, line: int | None, key: str, spec: dict) -> dict[str, Any]:
     """Posterior draws act as shifts: draw minus the calibrated estimate, added to the
     scenario's value, so a scenario's own changes survive."""
-    from calibration.output import read_posterior
-
     if spec.get("apply", "shift") != "shift":
         raise _fail(path, line, key, "posterior draws apply as 'shift' from the calibrated"
                     " estimate; no other 'apply' is allowed")
@@ -165,8 +162,6 @@ def _support(spec: Mapping[str, Any]) -> tuple[float, float]:
 def parse_uncertain(path: Path, raw: Any, node: yaml.Node | None, line: int | None,
                     catalogue: Mapping[str, ParameterInfo]) -> dict[str, Mapping[str, Any]]:
     """Validate one file's ``uncertain:`` block; returns parameter -> frozen spec."""
-    from qdsim.scenario import suggest
-
     if raw is None:
         return {}
     if not isinstance(raw, dict) or not isinstance(node, yaml.MappingNode):

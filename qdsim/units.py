@@ -21,6 +21,8 @@ DISPLAY_UNITS: dict[str, tuple[str, str, float]] = {
     "tCO2/CNY": ("吨CO2/万元", "tCO2/10k yuan", 1e4),
     "year": ("年", "year", 1.0),
     "dmnl": ("指数", "index", 1.0),
+    "person/year": ("万人/年", "10k persons/year", 1e-4),
+    "1/year": ("%/年", "%/year", 100.0),
 }
 
 

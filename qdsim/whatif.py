@@ -21,10 +21,11 @@ import pandas as pd
 from scipy.optimize import brentq
 
 from model.parameters import parameter_catalogue
-from qdsim.engine import ensemble_model, path_on_grid
-from qdsim.errors import QdsimError
-from qdsim.runner import model_years
+from qdsim.ensemble_runs import simulate
+from qdsim.errors import QdsimError, suggest
+from qdsim.messages import message
 from qdsim.scenario import ParameterValue, Scenario, changed_value
+from qdsim.simulation import model_years
 from qdsim.targets import COMPARATORS, Target, first_year_met, statistic_values
 
 #: Outputs that show what a solved parameter means in the city's own terms.
@@ -52,22 +53,13 @@ def _statistic(runs: Mapping[str, np.ndarray], years: np.ndarray, target: Target
 def run_with(parameters: Sequence[Mapping[str, ParameterValue]], variables: Sequence[str],
              years: np.ndarray) -> dict[str, np.ndarray]:
     """One ensemble call in which run k uses ``parameters[k]`` (constants or paths)."""
-    engine = ensemble_model()
-    times = engine.step_times(None, float(years[-1]))
-    names = sorted(set().union(*parameters))
-    inputs = {}
-    for name in names:
-        values = [path_on_grid(p.get(name, engine.constants[name]), times) for p in parameters]
-        if all(isinstance(v, float) for v in values):
-            inputs[name] = np.asarray(values)
-        else:
-            inputs[name] = np.vstack([np.broadcast_to(v, times.shape) for v in values])
-    return engine.run(inputs, len(parameters), return_columns=list(variables),
-                      return_times=years, final_time=float(years[-1]))
+    return simulate(parameters, len(parameters), variables, years)
 
 
 #: A varied assumption changes from this year on; 2016-2020 stay as calibrated [year].
 CHANGE_FROM = 2021
+#: The year whose value of a solved assumption is reported (``Solution.value_2025``) [year].
+VALUE_YEAR = 2025
 
 
 @dataclass(frozen=True)
@@ -93,8 +85,6 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
     """The search range of ``name`` in ``scenario`` that keeps every value allowed."""
     catalogue = parameter_catalogue()
     if name not in catalogue:
-        from qdsim.scenario import suggest
-
         raise SolveError(f"--vary '{name}': unknown parameter{suggest(name, tuple(catalogue))}")
     info = catalogue[name]
     base = scenario.parameters.get(name, info.default)
@@ -104,8 +94,10 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
         raise SolveError(f"--mode '{mode}': allowed values are value, shift and scale")
     if not info.time_varying and mode != "value":
         raise SolveError(f"'{name}' is a start value; it can only be varied by value")
-    points = [v for year, v in base if year >= CHANGE_FROM - 1] if is_path else [float(base)]
-    points = points or [base[-1][1]]
+    if isinstance(base, tuple):
+        points = [v for year, v in base if year >= CHANGE_FROM - 1] or [base[-1][1]]
+    else:
+        points = [float(base)]
     if mode == "value":
         return Variation(name, mode, info.minimum, info.maximum, base, info.time_varying)
     if mode == "shift":
@@ -131,6 +123,14 @@ class Solution:
     best_amount: float
     crossings: int
     notes: list[str] = field(default_factory=list)
+    #: The notes as message ids and values (``qdsim.messages``), to render in any language.
+    note_messages: list[dict] = field(default_factory=list)
+
+
+def _notes(*messages: tuple[str, dict]) -> dict:
+    """``notes`` (English) and ``note_messages`` of a Solution."""
+    return {"notes": [message(key, "en", **values) for key, values in messages],
+            "note_messages": [{"id": key, "values": values} for key, values in messages]}
 
 
 def _gap_function(scenario: Scenario, target: Target, chosen: Variation, years: np.ndarray):
@@ -162,11 +162,11 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
     exact = np.flatnonzero(finite & (values == 0))
     wants_high = COMPARATORS[target.comparator](1.0, 0.0)
     best = int(np.nanargmax(values) if wants_high else np.nanargmin(values))
-    notes = []
+    notes: list[tuple[str, dict]] = []
     if crossings.size == 0 and exact.size == 0:
         return Solution(target.id, name, chosen.mode, None, None, (chosen.low, chosen.high),
                         float(values[best] + target.value), float(amounts[best]), 0,
-                        ["no value in the allowed range meets the target"])
+                        **_notes(("note_no_value", {})))
     if exact.size:
         amount = float(amounts[exact[0]])
     else:
@@ -174,14 +174,17 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
         amount = brentq(lambda a: float(gaps(np.array([a]))[0]), amounts[left],
                         amounts[left + 1], xtol=1e-14, rtol=1e-13, maxiter=200)
     if crossings.size > 1:
-        notes.append(f"the target is crossed {crossings.size} times in the range; the lowest"
-                     " crossing is given")
+        notes.append(("note_crossings", {"count": int(crossings.size)}))
     applied = chosen.apply(amount)
-    value_2025 = float(np.interp(2025, *zip(*applied, strict=True))) if isinstance(
-        applied, tuple) else float(applied)
+    if isinstance(applied, tuple):
+        path_years, path_values = zip(*applied, strict=True)
+        value_2025 = float(np.interp(VALUE_YEAR, path_years, path_values))
+    else:
+        value_2025 = float(applied)
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,
                     (chosen.low, chosen.high), float(values[best] + target.value),
-                    float(amounts[best]), int(max(crossings.size, exact.size)), notes)
+                    float(amounts[best]), int(max(crossings.size, exact.size)),
+                    **_notes(*notes))
 
 
 def _with(scenario: Scenario, extra: Mapping[str, ParameterValue]) -> Scenario:
@@ -193,7 +196,10 @@ def _with(scenario: Scenario, extra: Mapping[str, ParameterValue]) -> Scenario:
 
 def frontier(scenario: Scenario, target: Target, names: Sequence[str], points: int = 9,
              mode: str | None = None) -> pd.DataFrame:
-    """Combinations that just meet ``target``: grid over ``names[1:]``, solve ``names[0]``."""
+    """Combinations that just meet ``target``: grid over ``names[1:]``, solve ``names[0]``.
+
+    Columns are named ``"<parameter> (<mode>)"``; ``attrs["varied"]`` lists the
+    (parameter, mode) of each column in order."""
     if len(names) < 2:
         raise SolveError("a frontier needs at least two --vary parameters")
     others = [variation(scenario, name) for name in names[1:]]
@@ -206,11 +212,14 @@ def frontier(scenario: Scenario, target: Target, names: Sequence[str], points: i
         row = {f"{v.name} ({v.mode})": a for v, a in zip(others, combination, strict=True)}
         row[f"{names[0]} ({solution.mode})"] = solution.amount
         rows.append(row)
-    return pd.DataFrame(rows)
+        varied = [(v.name, v.mode) for v in others] + [(names[0], solution.mode)]
+    frame = pd.DataFrame(rows)
+    frame.attrs["varied"] = varied
+    return frame
 
 
 def related_averages(scenario: Scenario, name: str, amount: float, mode: str | None
-                     ) -> dict[str, float] | None:
+                     ) -> dict[str, str | float] | None:
     """Mean of the related output over 2016-2020 and 2021-2025 in the solved run."""
     output = RELATED_OUTPUT.get(name)
     if output is None:

@@ -10,51 +10,34 @@ the small values each chart is drawn from (``FrontierChart``, ``SensitivityChart
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from qdsim.analysis_output import solution_text
 from qdsim.errors import ResultsError
+from qdsim.messages import text
 from qdsim.targets import Target
 from qdsim.units import display
+from qdsim.variables import output_name, output_unit
 from reports.analysis_inputs import KINDS, Analysis, number
-from reports.analysis_text import (
-    check_name,
-    explanation,
-    output_name,
-    output_unit,
-    solution_text_zh,
-)
+from reports.analysis_text import check_text
 from reports.chart_data import short_title, target_name
 from reports.inputs import ReportInputs
-from reports.labels import text
 from reports.tables import Table
 
 #: Verdicts of the plan check: Okabe-Ito blue, yellow and vermillion, differing in
 #: lightness too, always shown with the word.
 VERDICT_COLOURS = {"consistent": "#0072B2", "tension": "#F0E442", "contradiction": "#D55E00"}
 OTHER_VERDICT_COLOUR = "#DDDDDD"
-#: Units of analysis figures beyond ``qdsim.units.DISPLAY_UNITS``: (zh, en, factor).
-EXTRA_UNITS = {"person/year": ("万人/年", "10k persons/year", 1e-4),
-               "1/year": ("%/年", "%/year", 100.0)}
 #: Significant digits of parameter values in the frontier table.
 FRONTIER_DIGITS = 4
 #: The chart of ST over years draws at most this many factors, those reaching ST_SHOWN.
 MAX_YEAR_FACTORS = 8
 ST_SHOWN = 0.01
 SENSITIVITY_DECIMALS = 3
-COLUMN_PATTERN = re.compile(r"^(?P<name>\S+) \((?P<mode>value|shift|scale)\)$")
-
-
-def analysis_unit(unit: str, lang: str) -> tuple[str, float]:
-    """(label, factor) of a model unit in planners' units, rates as % a year."""
-    if unit in EXTRA_UNITS:
-        zh, en, factor = EXTRA_UNITS[unit]
-        return (zh if lang == "zh" else en), factor
-    return display(unit, lang)
 
 
 def value_decimals(unit: str) -> int:
@@ -221,14 +204,11 @@ def _frame_table(frame: pd.DataFrame, decimals: int | Sequence[int], numbers: Se
 
 
 def _solve(context: _Context, analysis: Analysis, view: dict) -> None:
-    from qdsim.analysis_output import solution_text
-
     document, lang = analysis.document, context.lang
     target = context.target(analysis)
     solution = document["solution"]
     unit = context.parameter_unit(analysis, solution["parameter"])
-    sentences = (solution_text_zh(document, target, unit) if lang == "zh"
-                 else solution_text(document, target))
+    sentences = solution_text(document, target, lang, unit if lang == "zh" else None)
     view["lines"] = tuple(line.strip() for line in sentences.splitlines() if line.strip())
     mode = solution["mode"]
     rows: list[tuple[str, str, str]] = [
@@ -267,13 +247,11 @@ def _solve(context: _Context, analysis: Analysis, view: dict) -> None:
     view["tables"] = (_frame_table(frame, 0, (), view["title"], view["stem"]),)
 
 
-def _frontier_units(context: _Context, analysis: Analysis, column: str) -> str:
-    found = COLUMN_PATTERN.match(column)
-    if not found:
-        return column
-    if found["mode"] == "scale":
+def _frontier_units(context: _Context, analysis: Analysis, varied: dict) -> str:
+    column = f"{varied['parameter']} ({varied['mode']})"
+    if varied["mode"] == "scale":
         return f"{column} [×]"
-    unit = context.parameter_unit(analysis, found["name"])
+    unit = context.parameter_unit(analysis, varied["parameter"])
     return f"{column} [{unit}]" if unit else column
 
 
@@ -282,7 +260,7 @@ def _frontier(context: _Context, analysis: Analysis, view: dict) -> None:
     raw = {column: [number(v) for v in values] for column, values in
            document["table"].items()}
     columns = list(raw)
-    headers = [_frontier_units(context, analysis, column) for column in columns]
+    headers = [_frontier_units(context, analysis, varied) for varied in document["varied"]]
     decimals = {header: significant_decimals(raw[column])
                 for column, header in zip(columns, headers, strict=True)}
     frame = pd.DataFrame({header: np.round(np.asarray(raw[column], dtype=float),
@@ -360,7 +338,7 @@ def _sensitivity(context: _Context, analysis: Analysis, view: dict) -> None:
 def _attribution(context: _Context, analysis: Analysis, view: dict) -> None:
     document, lang = analysis.document, context.lang
     target = context.target(analysis)
-    label, factor = analysis_unit(target.unit, lang)
+    label, factor = display(target.unit, lang)
     decimals = value_decimals(target.unit)
     table = document["table"]
     shapley = np.array([number(v) for v in table["shapley"]]) * factor
@@ -401,19 +379,19 @@ def _plan_check(context: _Context, analysis: Analysis, view: dict) -> None:
     rows, records, decimals = [], [], []
     as_written = False
     for check in analysis.document["checks"]:
-        label, factor = analysis_unit(check["unit"], lang)
+        label, factor = display(check["unit"], lang)
         places = 2 if check["unit"] != "person" else 1
         verdict = check["verdict"]
         word = text(verdict, lang) if verdict in VERDICT_COLOURS else verdict
-        explained, translated = explanation(check["explanation"], lang)
+        name, explained, translated = check_text(check, lang)
         as_written = as_written or not translated
         implied = number(check["implied"]) * factor
         comparison = number(check["comparison"]) * factor
         rows.append(CheckRow(word, VERDICT_COLOURS.get(verdict, OTHER_VERDICT_COLOUR),
-                             check_name(check["name"], lang), f"{implied:,.{places}f}",
+                             name, f"{implied:,.{places}f}",
                              f"{comparison:,.{places}f}", label, explained))
         records.append({text("verdict", lang): word,
-                        text("check", lang): check_name(check["name"], lang),
+                        text("check", lang): name,
                         text("implied", lang): round(implied, places),
                         text("comparison_value", lang): round(comparison, places),
                         text("unit", lang): label,

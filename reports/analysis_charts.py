@@ -15,6 +15,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from qdsim.messages import text
 from reports.analyses import (
     AttributionChart,
     FrontierChart,
@@ -22,7 +23,6 @@ from reports.analyses import (
     SensitivityYearsChart,
 )
 from reports.charts import LAST_OBSERVED_YEAR, fitted_legend, scenario_style, wrap
-from reports.labels import text
 
 S1_COLOUR, ST_COLOUR = "#E69F00", "#0072B2"
 RAISES_COLOUR, LOWERS_COLOUR, TOTAL_COLOUR = "#0072B2", "#D55E00", "#555555"

@@ -1,15 +1,15 @@
 """Reading the "what it would take" analyses a report shows beside the results.
 
 ``qdsim solve``, ``sensitivity``, ``attribute`` and ``check-plan`` save JSON with
-``--out`` (``qdsim.analysis_output.save_analysis``): a document whose ``qdsim_analysis``
+``--out`` (``qdsim.analysis_files.save_analysis``): a document whose ``qdsim_analysis``
 names its kind (solve, frontier, sensitivity, attribution, plan_check) and which records
 the ``model_sha256`` of the model it ran. Among the inputs of ``qdsim report`` a path
 ending in ``.json`` is such a document; every other path is a results file.
 
 Each document is checked here, before anything is written: it must be readable JSON of a
-known kind with the fields its kind needs, shaped as the commands write them, so that
-drawing it cannot fail half-way. Its model hash is checked against the results' in
-``check_models``.
+known kind, valid against the schema its command wrote it with
+(``qdsim.analysis_files``), so that drawing it cannot fail half-way. Its model hash is
+checked against the results' in ``check_models``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qdsim.analysis_files import KINDS as KINDS
+from qdsim.analysis_files import AnalysisFile, read_analysis_file
 from qdsim.errors import ResultsError
 
 ANALYSIS_SUFFIX = ".json"
-#: Kinds in the order the report shows them.
-KINDS = ("solve", "frontier", "sensitivity", "attribution", "plan_check")
-SAVED_BY = "qdsim solve/sensitivity/attribute/check-plan --out FILE.json"
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class Analysis:
     path: Path
     kind: str
     document: dict[str, Any]
+    record: AnalysisFile | None = None
 
     @property
     def model_sha256(self) -> str:
@@ -44,16 +44,15 @@ class Analysis:
     @property
     def target(self) -> str | None:
         """The target id the analysis is about (None for the plan check)."""
-        if self.kind == "sensitivity":
-            return str(self.document["attrs"]["target"])
-        return None if self.kind == "plan_check" else str(self.document["target"])
+        return self._record().target_id
 
     @property
     def scenario(self) -> str | None:
         """The scenario the analysis ran on (None for the plan check)."""
-        if self.kind == "sensitivity":
-            return str(self.document["attrs"]["scenario"])
-        return None if self.kind == "plan_check" else str(self.document["scenario"])
+        return self._record().scenario_name
+
+    def _record(self) -> AnalysisFile:
+        return self.record or read_analysis_file(self.path, self.document)
 
 
 def is_analysis_path(path: Path | str) -> bool:
@@ -73,137 +72,6 @@ def number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
-class _Shape:
-    """Checks of one document's fields; each failure is a ``ResultsError`` naming the file."""
-
-    def __init__(self, path: Path, kind: str) -> None:
-        self.path, self.kind = path, kind
-
-    def fail(self, message: str) -> None:
-        raise ResultsError(self.path, f"not a complete '{self.kind}' analysis: {message}")
-
-    def mapping(self, parent: dict, key: str, *, optional: bool = False) -> dict | None:
-        value = parent.get(key)
-        if value is None and optional:
-            return None
-        if not isinstance(value, dict):
-            self.fail(f"'{key}' must be an object")
-        return value
-
-    def text(self, parent: dict, *keys: str) -> None:
-        for key in keys:
-            if not isinstance(parent.get(key), str) or not parent[key]:
-                self.fail(f"'{key}' must be a non-empty string")
-
-    def numbers(self, parent: dict, *keys: str, length: int | None = None,
-                optional: bool = False) -> None:
-        """Each key holds a number (or null), or a list of ``length`` of them."""
-        for key in keys:
-            if key not in parent and optional:
-                continue
-            value = parent.get(key)
-            values = value if length is not None else [value]
-            if not isinstance(values, list) or (length is not None and len(values) != length):
-                self.fail(f"'{key}' must be a list of {length} numbers")
-            if not all(v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-                       for v in values):
-                self.fail(f"'{key}' must hold numbers")
-            if length is None and value is None and not optional:
-                self.fail(f"'{key}' must be a number")
-
-    def matrix(self, parent: dict, key: str, rows: int, columns: int) -> None:
-        value = parent.get(key)
-        if not isinstance(value, list) or len(value) != rows:
-            self.fail(f"'{key}' must be a list of {rows} rows (one per year)")
-        for row in value:
-            self.numbers({key: row}, key, length=columns)
-
-    def table(self, parent: dict, columns: Sequence[str] | None = None,
-              minimum_columns: int = 1) -> int:
-        """``parent['table']`` is {column: list}, lists of one length; returns that length."""
-        table = self.mapping(parent, "table")
-        if columns is not None:
-            missing = [c for c in columns if c not in table]
-            if missing:
-                self.fail(f"the table lacks the column '{missing[0]}'")
-        if len(table) < minimum_columns:
-            self.fail(f"the table needs at least {minimum_columns} columns")
-        lengths = {len(v) if isinstance(v, list) else -1 for v in table.values()}
-        if len(lengths) != 1 or -1 in lengths:
-            self.fail("the table's columns must be lists of one length")
-        rows = lengths.pop()
-        if rows == 0:
-            self.fail("the table has no rows")
-        return rows
-
-
-def _check_solve(shape: _Shape, document: dict) -> None:
-    shape.text(document, "scenario", "target")
-    solution = shape.mapping(document, "solution")
-    shape.text(solution, "parameter", "mode")
-    shape.numbers(solution, "amount", "value_2025", optional=True)
-    shape.numbers(solution, "best_projected", "best_amount")
-    shape.numbers(solution, "search_range", length=2)
-    if not isinstance(solution.get("notes", []), list):
-        shape.fail("'notes' must be a list")
-    calibrated = shape.mapping(document, "calibrated", optional=True)
-    if calibrated is not None:
-        shape.numbers(calibrated, "estimate", "q05", "q95")
-    related = shape.mapping(document, "related", optional=True)
-    if related is not None:
-        shape.text(related, "variable")
-        shape.numbers(related, "mean_2016_2020", "mean_2021_2025")
-
-
-def _check_frontier(shape: _Shape, document: dict) -> None:
-    shape.text(document, "scenario", "target")
-    rows = shape.table(document, minimum_columns=2)
-    for column in document["table"]:
-        shape.numbers(document["table"], column, length=rows)
-
-
-def _check_sensitivity(shape: _Shape, document: dict) -> None:
-    attrs = shape.mapping(document, "attrs")
-    shape.text(attrs, "scenario", "target", "variable")
-    factors, years = document.get("factors"), document.get("years")
-    if not isinstance(factors, list) or not factors or not all(
-            isinstance(f, str) for f in factors):
-        shape.fail("'factors' must be a non-empty list of names")
-    if not isinstance(years, list) or not years or not all(
-            isinstance(y, int) for y in years):
-        shape.fail("'years' must be a non-empty list of years")
-    shape.numbers(document, "S1", "S1_conf", "ST", "ST_conf", length=len(factors))
-    for key in ("ST_by_year", "ST_conf_by_year"):
-        shape.matrix(document, key, len(years), len(factors))
-
-
-def _check_attribution(shape: _Shape, document: dict) -> None:
-    shape.text(document, "scenario", "reference", "target")
-    shape.numbers(document, "reference_value", "scenario_value", "difference")
-    rows = shape.table(document, ("parameter", "one_at_a_time", "shapley"))
-    if not all(isinstance(p, str) for p in document["table"]["parameter"]):
-        shape.fail("'parameter' must hold names")
-    shape.numbers(document["table"], "one_at_a_time", "shapley", length=rows)
-
-
-def _check_plan_check(shape: _Shape, document: dict) -> None:
-    checks = document.get("checks")
-    if not isinstance(checks, list) or not checks:
-        shape.fail("'checks' must be a non-empty list")
-    for check in checks:
-        if not isinstance(check, dict):
-            shape.fail("each check must be an object")
-        shape.text(check, "name", "verdict", "explanation")
-        shape.numbers(check, "implied", "comparison")
-        if not isinstance(check.get("unit"), str):
-            shape.fail("'unit' must be a string")
-
-
-CHECKS = {"solve": _check_solve, "frontier": _check_frontier,
-          "sensitivity": _check_sensitivity, "attribution": _check_attribution,
-          "plan_check": _check_plan_check}
-
-
 def read_analysis(path: Path | str) -> Analysis:
     """Read and check one analysis file; ``ResultsError`` (one line) when it is missing,
     not JSON, not a qdsim analysis, of an unknown kind or lacking what its kind needs."""
@@ -221,18 +89,8 @@ def read_analysis(path: Path | str) -> Analysis:
     except json.JSONDecodeError as error:
         raise ResultsError(path, f"not a readable JSON file ({error.msg} at line"
                            f" {error.lineno}, column {error.colno})") from error
-    if not isinstance(document, dict) or "qdsim_analysis" not in document:
-        raise ResultsError(path, "a JSON file without 'qdsim_analysis' is not a saved qdsim"
-                           f" analysis; write one with `{SAVED_BY}`")
-    kind = document["qdsim_analysis"]
-    if kind not in KINDS:
-        raise ResultsError(path, f"unknown analysis kind {kind!r}; known: {', '.join(KINDS)}")
-    model_hash = document.get("model_sha256")
-    if not isinstance(model_hash, str) or not model_hash:
-        raise ResultsError(path, "the analysis records no model_sha256, so it cannot be"
-                           " matched with the results; save it again with a current qdsim")
-    CHECKS[kind](_Shape(path, kind), document)
-    return Analysis(path, kind, document)
+    record = read_analysis_file(path, document)
+    return Analysis(path, record.qdsim_analysis, document, record)
 
 
 def read_analyses(paths: Sequence[Path | str]) -> list[Analysis]:

@@ -17,8 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model import MODEL_PATH
+from model.parameters import parameter_catalogue
+from model.pysd_engine import file_sha256
+from qdsim.messages import text
 from reports.inputs import ReportInputs
-from reports.labels import text
 
 log = logging.getLogger(__name__)
 SAMPLED_PREFIX = "sampled_"
@@ -38,8 +41,6 @@ class Assumption:
 def parameter_catalogue_or_empty() -> dict:
     """The model's parameter catalogue, or {} when the model file cannot be read."""
     try:
-        from model.parameters import parameter_catalogue
-
         return parameter_catalogue()
     except Exception as error:  # the report still stands without units and descriptions
         log.warning("parameter catalogue unavailable (%s); assumptions shown without units",
@@ -50,9 +51,6 @@ def parameter_catalogue_or_empty() -> dict:
 def current_model_sha256() -> str | None:
     """Hash of the model file in this installation, or None when it cannot be read."""
     try:
-        from model import MODEL_PATH
-        from model.pysd_engine import file_sha256
-
         return file_sha256(MODEL_PATH)
     except Exception:  # only used to warn that units may come from another model version
         return None

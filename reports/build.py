@@ -24,6 +24,7 @@ import pandas as pd
 
 from qdsim import __version__
 from qdsim.errors import QdsimError, ResultsError
+from qdsim.messages import scenario_title, text
 from qdsim.targets import Target, load_targets
 from reports.analyses import AnalysisChart, AnalysisView, analysis_views
 from reports.analysis_inputs import (
@@ -53,7 +54,6 @@ from reports.html import (
 )
 from reports.indicators import choose_indicators, describe
 from reports.inputs import ReportInputs, read_report_inputs
-from reports.labels import scenario_title, text
 from reports.observations import load_observations
 from reports.rendering import ChartJob, render_all
 from reports.statistics import target_verdicts

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import LinearSegmentedColormap, to_hex
 
+from qdsim.messages import scenario_title, text
 from qdsim.targets import Target
 from reports.indicators import Indicator
 from reports.inputs import ReportInputs
-from reports.labels import scenario_title, text
 from reports.observations import observations_for
 from reports.statistics import FAN_QUANTILES, fan_bands
 

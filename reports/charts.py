@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
+from qdsim.messages import text
 from reports.chart_data import ScorecardChart, SeriesChart
-from reports.labels import text
 
 #: Okabe-Ito colours, yellow last (weak on white).
 SCENARIO_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
+from qdsim.messages import scenario_title, text
 from reports.analyses import AnalysisView, CheckRow
 from reports.assumptions import Assumption
 from reports.chart_data import ScorecardChart
 from reports.charts import text_colour
 from reports.inputs import ReportInputs
-from reports.labels import scenario_title, text
 from reports.tables import Table, cell_decimals, format_number
 
 STYLE_FILE = Path(__file__).with_name("report.css")

@@ -16,6 +16,7 @@ import xarray as xr
 
 from qdsim.errors import ResultsError
 from qdsim.units import display
+from qdsim.variables import DISPLAY_NAMES
 
 #: Charted and tabulated by default, in this order (issue 5's key indicators).
 KEY_INDICATORS = (
@@ -28,25 +29,9 @@ TABLE_EXTRAS = (
     "energy_consumption", "public_housing_units_completed",
 )
 
-#: variable -> (Chinese name, English name, decimals of the displayed value).
-NAMES: dict[str, tuple[str, str, int]] = {
-    "population": ("常住人口", "Resident population", 1),
-    "gdp_per_capita_usd": ("人均地区生产总值（美元）", "GDP per head in USD", 0),
-    "gdp_real_growth": ("地区生产总值实际增速", "Real GDP growth", 2),
-    "urbanization_rate": ("常住人口城镇化率", "Urbanization rate", 2),
-    "employment": ("全社会从业人员", "Employment", 1),
-    "unemployment_rate": ("失业率", "Unemployment rate", 2),
-    "energy_intensity": ("单位地区生产总值能耗", "Energy intensity of GDP", 3),
-    "co2_emissions": ("能源二氧化碳排放", "Energy CO2 emissions", 0),
-    "floor_area_per_capita": ("人均住房建筑面积", "Residential floor area per head", 1),
-    "gdp_nominal": ("地区生产总值（现价）", "GDP at current prices", 2),
-    "gdp_real": ("地区生产总值（2020年价格）", "Real GDP at 2020 prices", 2),
-    "gdp_per_capita": ("人均地区生产总值", "GDP per head", 2),
-    "labour_productivity": ("全员劳动生产率", "Labour productivity", 2),
-    "new_urban_jobs": ("城镇新增就业", "New urban jobs", 1),
-    "energy_consumption": ("能源消费总量", "Energy consumption", 0),
-    "public_housing_units_completed": ("公共住房竣工", "Public housing completed", 2),
-}
+#: variable -> (Chinese name, English name, decimals of the displayed value), from the one
+#: table of output names in ``qdsim.variables``.
+NAMES = DISPLAY_NAMES
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,13 @@
 """Observed values 2010-2020 drawn as points on the charts.
 
-``reports/observations.csv`` (columns variable, year, value, unit, source) holds rows
-copied from ``shared/data/qingdao_history_to_2020.csv``, converted to model variable
-names and model units, one consistent series per variable, each row naming its vintage:
+There is one observations file: the calibration's ``calibration/data/observations.csv``.
+The charts show its single-year rows (``statistic`` value), except the urbanization
+rates of 2015-2019, which are on the pre-census basis (``PRE_CENSUS_BASIS``). The figures
+the calibration does not fit are added from ``reports/observations.csv`` (columns
+variable, year, value, unit, source): GDP 2010, the unemployment rate 2012, GDP per head
+(yuan and USD) and energy intensity 2020. Both hold rows copied from
+``shared/data/qingdao_history_to_2020.csv``, converted to model variable names and model
+units, one consistent series per variable, each row naming its vintage:
 
 - population: the year-end series revised after the 7th census (2015, 2018, 2019) and the
   2020 year-end 1010.57万; the pre-census estimates are another basis and are left out;
@@ -26,17 +31,33 @@ from pathlib import Path
 
 import pandas as pd
 
+from calibration import DEFAULT_OBSERVATIONS
+from calibration.observations import load_observations as load_calibration_observations
+
+#: Observations shown on charts that the calibration does not fit.
 OBSERVATIONS_FILE = Path(__file__).with_name("observations.csv")
 COLUMNS = ("variable", "year", "value", "unit", "source")
+FIRST_OBSERVED_YEAR = 2010
 LAST_OBSERVED_YEAR = 2020
+#: Calibration rows on the pre-census basis, which the charts leave out.
+PRE_CENSUS_BASIS = ("urbanization_2015", "urbanization_2018", "urbanization_2019")
 
 
 @lru_cache(maxsize=1)
 def load_observations() -> pd.DataFrame:
     """All observations: variable, year [year], value [model unit], unit, source."""
-    frame = pd.read_csv(OBSERVATIONS_FILE, encoding="utf-8")
-    frame = frame[list(COLUMNS)]
-    return frame[frame["year"] <= LAST_OBSERVED_YEAR].reset_index(drop=True)
+    fitted = [o for o in load_calibration_observations(
+        DEFAULT_OBSERVATIONS, (FIRST_OBSERVED_YEAR, LAST_OBSERVED_YEAR))
+        if o.statistic == "value" and o.id not in PRE_CENSUS_BASIS]
+    calibration = pd.DataFrame(
+        [(o.variable, o.year, o.value, o.unit, f"{o.definition}: {o.source}") for o in fitted],
+        columns=list(COLUMNS))
+    extra = pd.read_csv(OBSERVATIONS_FILE, encoding="utf-8")[list(COLUMNS)]
+    frame = pd.concat([calibration, extra], ignore_index=True)
+    frame = frame[frame["year"] <= LAST_OBSERVED_YEAR]
+    order = {name: index for index, name in enumerate(dict.fromkeys(frame["variable"]))}
+    return frame.sort_values(["variable", "year"], key=lambda column: column.map(order)
+                             if column.name == "variable" else column).reset_index(drop=True)
 
 
 def observations_for(variable: str, unit: str | None = None) -> pd.DataFrame:

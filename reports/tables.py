@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qdsim.messages import scenario_title, text
 from qdsim.targets import Target
 from qdsim.units import display
 from reports.chart_data import verdict_cell
 from reports.indicators import Indicator
 from reports.inputs import ReportInputs
-from reports.labels import scenario_title, text
 from reports.statistics import BATCH_STATISTICS, TABLE_COLUMNS, table_statistics
 
 CSV_ENCODING = "utf-8-sig"
@@ -180,7 +180,7 @@ def summary_table(inputs: ReportInputs, verdicts: pd.DataFrame, targets: Sequenc
             "id": target.id,
             headers["scenario"]: row["scenario"],
             headers["target"]: target.name_zh if lang == "zh" else target.name_en,
-            headers["when"]: target.when,
+            headers["when"]: target.when_in(lang),
             headers["unit"]: unit_label,
             headers["projected"]: _target_display(row["projected"], target.unit, lang),
         }

@@ -10,7 +10,7 @@ from calibration import DEFAULT_OBSERVATIONS
 from calibration.estimator import Calibrator, FreeParameter
 from calibration.observations import Observation, load_observations
 from cli import app
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.targets import summarize
 
 TRUTH = {"tfp_growth_rate": 0.021, "base_net_migration_rate": 0.009,

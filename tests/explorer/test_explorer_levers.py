@@ -124,14 +124,14 @@ def test_export_of_a_scenario_given_on_the_command_line_extends_its_path(tmp_pat
 def test_uncertainty_is_the_scenario_sampling_of_qdsim_targets(explorer, baseline):
     """P(met) of the unchanged baseline equals `qdsim targets --samples 1000` (seed 1)."""
     from qdsim.batch import batch_in_memory
-    from qdsim.tables import probability_summary
+    from qdsim.target_summary import summarize_verdicts
     from qdsim.targets import evaluate, load_targets
 
     projection = compute.project(build_whatif(baseline, explorer.levers, {}, 2021), True)
     targets = load_targets()
     batch = batch_in_memory([baseline], samples=compute.SAMPLES, seed=compute.SEED,
                             variables=sorted({t.variable for t in targets}))
-    summary = probability_summary(evaluate(batch, targets), targets).set_index("target")
+    summary = summarize_verdicts(evaluate(batch, targets), targets).set_index("target")
     for target in targets:
         expected = summary.loc[target.id, "p_met"]
         actual = projection.p_met[target.id]

@@ -9,7 +9,7 @@ import pytest
 
 from model.parameters import parameter_catalogue
 from model.pysd_engine import model_documentation, run_pysd
-from qdsim.runner import OUTPUT_VARIABLES
+from qdsim.variables import OUTPUT_VARIABLES
 
 YEARS = np.arange(2015, 2036, dtype=float)
 DT = 0.25

@@ -16,11 +16,11 @@ from typer.testing import CliRunner
 from calibration.output import read_posterior
 from cli import app
 from qdsim.batch import batch_in_memory, run_batch
-from qdsim.engine import simulate
+from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
 from qdsim.outputs import read_results
-from qdsim.runner import model_years, run_scenarios
 from qdsim.sampling import design
+from qdsim.simulation import model_years, run_scenarios
 from qdsim.uncertainty import SHIPPED_POSTERIOR
 
 VARIABLES = ["population", "gdp_per_capita_usd"]

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from qdsim.tables import _width, probability_table, verdict_table
 from qdsim.target_summary import summarize_verdicts
 from qdsim.targets import Target, evaluate
+from qdsim.terminal_tables import _width, probability_table, verdict_table
 
 YEARS = np.arange(2030, 2036)
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from qdsim.plan_check import check_plan
-from qdsim.runner import model_years
 from qdsim.sensitivity import sobol_indices, target_sensitivity
+from qdsim.simulation import model_years
 from qdsim.targets import load_targets, statistic_values
 from qdsim.whatif import CHANGE_FROM, attribute, run_with, solve, variation
 

@@ -26,8 +26,8 @@ def in_ci() -> bool:
 def single_results(tmp_path_factory, scenario_dir) -> list[Path]:
     """One NetCDF file per scenario, as ``qdsim run`` writes them."""
     from qdsim.outputs import write_netcdf
-    from qdsim.runner import run_scenarios
     from qdsim.scenario import load_scenarios
+    from qdsim.simulation import run_scenarios
 
     results = run_scenarios(load_scenarios([scenario_dir / f"{n}.yaml" for n in SCENARIOS]))
     folder = tmp_path_factory.mktemp("runs")

@@ -49,7 +49,7 @@ def verdict_table(verdicts: pd.DataFrame, targets: Sequence[Target], lang: str =
         rows.append([
             record["scenario"],
             f"{target.id} ({name})",
-            target.when,
+            target.when_in(lang),
             _format(record["projected"], target.unit, lang),
             (f"{target.comparator} {_format(target.value, target.unit, lang)}"
              if target.value is not None else ("未设定（完成省下达任务）" if lang == "zh"

@@ -1,6 +1,17 @@
-"""Words the report uses, in Chinese and English."""
+"""The message catalogue: every phrase and sentence qdsim shows, in Chinese and English.
+
+Each entry is a template id -> (Chinese, English). A sentence is its id plus the numbers
+it holds (``message(id, lang, **values)``); the numbers are never written into the
+templates, and one language is never made by parsing the other. Reports, the plan check,
+solve's sentences and the command line's closing lines all render from here.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports this module at start-up; keep it light
+    import xarray as xr
 
 TEXT: dict[str, tuple[str, str]] = {
     # key: (Chinese, English)
@@ -182,16 +193,116 @@ TEXT: dict[str, tuple[str, str]] = {
         "The plan's 2025 figures set against each other through the model's identities:"
         " what they imply, what it is compared with, and the verdict."),
     "english_only": ("（说明为英文原文）", "(explanation as written)"),
+    # -- command line -------------------------------------------------------------------
+    "wrote_files": ("已写入{count}个文件到{folder}", "wrote {count} files to {folder}"),
+    "wrote_report": ("已写入{count}个文件到{folder}；请打开{html}",
+                     "wrote {count} files to {folder}; open {html}"),
+    "by_year": ("{year}年前", "by {year}"),
+    # -- solve (qdsim.whatif.solve; {goal} names the target) ---------------------------
+    "solve_goal": ("“{name}”（{id}）", "{id}"),
+    "solve_none": (
+        "{scenario}：{parameter}（{mode}）在允许范围[{low:g}, {high:g}]内没有数值能实现{goal}；"
+        "最好的结果是在取{best_amount:g}时达到{best:,.2f}{unit}。",
+        "{scenario}: no value of {parameter} ({mode}) in [{low:g}, {high:g}] meets {goal};"
+        " the best reaches {best:,.2f} {unit} at {best_amount:g}."),
+    "solve_met_value": (
+        "{scenario}：自{start}年起{parameter}取值为{amount:.6g} {parameter_unit}时恰好实现{goal}"
+        "（{year}年取值：{value:.6g} {parameter_unit}）。",
+        "{scenario}: {goal} is just met when {parameter} is {amount:.6g} {parameter_unit} from"
+        " {start} (value in {year}: {value:.6g} {parameter_unit})."),
+    "solve_met_shift": (
+        "{scenario}：自{start}年起{parameter}平移{amount:.6g}时恰好实现{goal}（{year}年取值："
+        "{value:.6g} {parameter_unit}）。",
+        "{scenario}: {goal} is just met when {parameter} is shifted by {amount:.6g} from"
+        " {start} (value in {year}: {value:.6g} {parameter_unit})."),
+    "solve_met_scale": (
+        "{scenario}：自{start}年起{parameter}乘以{amount:.6g}时恰好实现{goal}（{year}年取值："
+        "{value:.6g} {parameter_unit}）。",
+        "{scenario}: {goal} is just met when {parameter} is scaled by {amount:.6g} from"
+        " {start} (value in {year}: {value:.6g} {parameter_unit})."),
+    "solve_calibrated": (
+        "  2016-2020年校准值为{estimate:.6g}（90%区间{q05:.6g}-{q95:.6g}）：所需数值{ratio}{where}",
+        "  2016-2020 calibrated value {estimate:.6g} (90% interval {q05:.6g}-{q95:.6g}): the"
+        " need is{ratio}{where}"),
+    "solve_ratio": ("是校准值的{ratio:.2f}倍，", " {ratio:.2f} times the calibrated value,"),
+    "solve_inside": ("在2016-2020年区间之内。", " inside the 2016-2020 interval."),
+    "solve_outside": ("超出2016-2020年区间。", " outside the 2016-2020 interval."),
+    "solve_related": (
+        "  这意味着2021-2025年{variable}每年{plan:,.2f}{unit}，是2016-2020年平均值"
+        "（{history:,.2f}{unit}）的{ratio:.2f}倍。",
+        "  That means {variable} of {plan:,.2f} {unit} a year in 2021-2025, {ratio:.2f} times"
+        " the 2016-2020 average ({history:,.2f} {unit})."),
+    "solve_note": ("  注：{note}", "  note: {note}"),
+    "note_no_value": ("允许范围内没有数值能实现该目标",
+                      "no value in the allowed range meets the target"),
+    "note_crossings": ("该目标在范围内被穿越{count}次；给出的是最低的一次",
+                       "the target is crossed {count} times in the range; the lowest crossing"
+                       " is given"),
+    # -- plan check (qdsim.plan_check; values from the targets file and the plan run) ----
+    "check_employment.name": (
+        "GDP与劳动生产率隐含的就业人数 vs 常住人口隐含的劳动力",
+        "employment implied by GDP and productivity vs labour force implied by population"),
+    "check_employment.explanation": (
+        "到{year}年年均增长{growth:g}%、全员劳动生产率{productivity:g}万元/人，需要就业"
+        "{employment:.1f}万人；{population:g}万常住人口按规划情景的劳动力占比（{labour_share:.1f}%）"
+        "计算，劳动力为{labour_force:.1f}万人。就业人数需占常住人口的{employment_share:.1f}%，"
+        "而{base_year}年为{employment_share_base:.1f}%。",
+        "{growth:g}% growth to {year} and {productivity:g}万元 per worker need"
+        " {employment:.1f}万 employed; {population:g}万 residents with the plan run's"
+        " labour-force share ({labour_share:.1f}%) give a labour force of {labour_force:.1f}万."
+        " Employment would need {employment_share:.1f}% of residents, against"
+        " {employment_share_base:.1f}% in {base_year}."),
+    "check_migration.name": ("实现{population:g}万所需的净迁入 vs 2016-2020年净迁入",
+                             "net migration needed for {population:g}万 vs 2016-2020 net"
+                             " migration"),
+    "check_migration.explanation": (
+        "按规划情景的自然增长（2021-{year}年共{natural:.1f}万人），达到{population:g}万需每年净迁入"
+        "{migration:.1f}万人，是模型2016-2020年平均值{history:.1f}万人的{ratio:.1f}倍。",
+        "With the plan run's natural increase ({natural:.1f}万 over 2021-{year}),"
+        " {population:g}万 needs {migration:.1f}万 net migrants a year, {ratio:.1f} times the"
+        " model's 2016-2020 average of {history:.1f}万."),
+    "check_jobs.name": ("城镇新增就业 vs 就业人数净增加",
+                        "gross new jobs vs net employment change"),
+    "check_jobs.explanation": (
+        "城镇新增就业{new_jobs:g}万人、就业净增{net_change:.1f}万人（由GDP与劳动生产率推算），"
+        "意味着减少{lost:.1f}万个岗位，每年占就业的{lost_rate:.1f}%。2016-2020年城镇新增就业"
+        "{history:.1f}万人：2021-{year}年目标是其{ratio:.2f}倍，说明统计口径可能更宽。",
+        "{new_jobs:g}万 new jobs and a net gain of {net_change:.1f}万 (GDP/productivity) imply"
+        " {lost:.1f}万 jobs lost, {lost_rate:.1f}% of employment a year. 2016-2020 recorded"
+        " {history:.1f}万 new jobs: the 2021-{year} figure is {ratio:.2f} times that, which"
+        " suggests a wider definition."),
+    "check_growth.name": ("隐含的就业增速 vs 人口增速",
+                          "employment growth implied vs population growth"),
+    "check_growth.explanation": (
+        "年均增长{growth:g}%而劳动生产率每年提高{productivity_growth:.2f}%，需要就业每年增长"
+        "{employment_growth:.2f}%；而{population:g}万常住人口意味着人口每年增长"
+        "{population_growth:.2f}%。",
+        "{growth:g}% growth with productivity rising {productivity_growth:.2f}% a year needs"
+        " employment to grow {employment_growth:.2f}% a year while {population:g}万 means"
+        " population growth of {population_growth:.2f}% a year."),
+    "check_urbanization.name": ("城镇化率目标 vs {base_year}年水平",
+                                "urbanization target vs {base_year} level"),
+    "check_urbanization.explanation": (
+        "规划表1以普查前口径的{base_year}年{table:.1f}%为基础，设定{year}年约{target:.0f}%；"
+        "第七次人口普查显示{base_year}年已达{census:.2f}%，按普查口径目标已经实现。",
+        "Table 1 sets about {target:.0f}% for {year} from a pre-census {base_year} value of"
+        " {table:.1f}%; the 7th census put {base_year} at {census:.2f}%, so the target was"
+        " already exceeded on the census basis."),
 }
 
 
 def text(key: str, lang: str) -> str:
-    """The phrase ``key`` in ``lang`` (zh or en)."""
+    """The phrase ``key`` in ``lang`` (zh or en), as a template."""
     zh, en = TEXT[key]
     return zh if lang == "zh" else en
 
 
-def scenario_title(dataset, scenario: str, lang: str) -> str:
+def message(key: str, lang: str, **values: object) -> str:
+    """The sentence ``key`` in ``lang`` (zh or en) with its ``values`` filled in."""
+    return text(key, lang).format(**values)
+
+
+def scenario_title(dataset: xr.Dataset, scenario: str, lang: str) -> str:
     """The scenario's title from the results' ``title_zh``/``title_en`` coordinates."""
     coordinate = "title_zh" if lang == "zh" else "title_en"
     if coordinate in dataset.coords:

@@ -1,0 +1,95 @@
+"""The model's output variables: which ones are saved, and how they are named.
+
+Units and descriptions come from the model file (``model/qingdao.mdl``, read through
+PySD's documentation of the translated model); the only table kept here is the list of
+outputs with their display names in Chinese and English and the decimals reports show.
+An output without a display name is shown by the first sentence of its model comment.
+To add an output: give the variable units and a comment in the ``.mdl``, then add a row
+to ``OUTPUTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from model import MODEL_PATH
+from model.pysd_engine import model_documentation
+
+
+class DisplayName(NamedTuple):
+    """An output's name in Chinese and English and its displayed decimals."""
+
+    zh: str
+    en: str
+    decimals: int
+
+
+#: Output variable (stable snake_case name of a model variable, base units) -> its display
+#: name, or None when reports use the model file's comment.
+OUTPUTS: dict[str, DisplayName | None] = {
+    "population": DisplayName("常住人口", "Resident population", 1),
+    "population_urban": None,
+    "urbanization_rate": DisplayName("常住人口城镇化率", "Urbanization rate", 2),
+    "births": DisplayName("出生人口", "Births", 2),
+    "deaths": None,
+    "net_migration": DisplayName("净迁入人口", "Net migration", 2),
+    "population_0_14": None,
+    "population_15_59": None,
+    "population_60_64": None,
+    "population_65_plus": None,
+    "labour_force": None,
+    "employment": DisplayName("全社会从业人员", "Employment", 1),
+    "unemployment_rate": DisplayName("失业率", "Unemployment rate", 2),
+    "jobs": None,
+    "new_urban_jobs": DisplayName("城镇新增就业", "New urban jobs", 1),
+    "gdp_real": DisplayName("地区生产总值（2020年价格）", "Real GDP at 2020 prices", 2),
+    "gdp_nominal": DisplayName("地区生产总值（现价）", "GDP at current prices", 2),
+    "gdp_real_growth": DisplayName("地区生产总值实际增速", "Real GDP growth", 2),
+    "gdp_per_capita": DisplayName("人均地区生产总值", "GDP per head", 2),
+    "gdp_per_capita_usd": DisplayName("人均地区生产总值（美元）", "GDP per head in USD", 0),
+    "labour_productivity": DisplayName("全员劳动生产率", "Labour productivity", 2),
+    "capital_stock": None,
+    "investment": None,
+    "energy_consumption": DisplayName("能源消费总量", "Energy consumption", 0),
+    "energy_intensity": DisplayName("单位地区生产总值能耗", "Energy intensity of GDP", 3),
+    "co2_emissions": DisplayName("能源二氧化碳排放", "Energy CO2 emissions", 0),
+    "co2_intensity": None,
+    "non_fossil_share": None,
+    "housing_floor_area": None,
+    "housing_completions": None,
+    "floor_area_per_capita": DisplayName("人均住房建筑面积", "Residential floor area per head",
+                                         1),
+    "house_price_index": None,
+    "affordability_index": None,
+    "public_housing_units_completed": DisplayName("公共住房竣工", "Public housing completed",
+                                                  2),
+}
+
+#: Output variables, in the order results hold them.
+OUTPUT_VARIABLES: tuple[str, ...] = tuple(OUTPUTS)
+
+#: Display names of the outputs that have one: variable -> (zh, en, decimals).
+DISPLAY_NAMES: dict[str, DisplayName] = {
+    name: shown for name, shown in OUTPUTS.items() if shown is not None}
+
+def output_name(variable: str, lang: str) -> str:
+    """An output's name in ``lang`` (zh or en) for sentences; its code when none is known."""
+    if variable in DISPLAY_NAMES:
+        return DISPLAY_NAMES[variable].zh if lang == "zh" else DISPLAY_NAMES[variable].en
+    return variable
+
+
+def variable_attributes(variables: Sequence[str] = OUTPUT_VARIABLES) -> dict[str, dict[str, str]]:
+    """``units`` and ``long_name`` of output variables, from the model file."""
+    documentation = model_documentation(MODEL_PATH).set_index("Py Name")
+    attributes = {}
+    for name in variables:
+        row = documentation.loc[name]
+        attributes[name] = {"units": str(row["Units"]), "long_name": str(row["Comment"]).strip()}
+    return attributes
+
+
+def output_unit(variable: str) -> str:
+    """The model unit of an output [unit string of the .mdl]."""
+    return variable_attributes([variable])[variable]["units"]
