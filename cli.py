@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from qdsim import validation
 from qdsim.errors import QdsimError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -49,6 +50,19 @@ def _check_language(lang: str) -> None:
         raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
 
 
+def _check_time_step(time_step: float | None) -> None:
+    if time_step is not None:
+        from model.pysd_engine import control_values
+
+        validation.check_time_step(time_step, control_values()["saveper"])
+
+
+#: Most draws per scenario kept in memory by ``qdsim targets --samples``.
+MAX_TARGET_SAMPLES = 200_000
+#: Largest Sobol base sample of ``qdsim sensitivity`` (runs = N × (factors + 2)).
+MAX_SOBOL_SAMPLES = 2**20
+
+
 def _load_targets(targets_file: Path | None, set_target: list[str] | None):
     from qdsim.targets import DEFAULT_TARGETS, apply_overrides, load_targets
 
@@ -81,14 +95,17 @@ def run(
     from qdsim.targets import evaluate
 
     _check_language(lang)
+    _check_time_step(time_step)
+    validation.check_output_folder(out)
     loaded = load_scenarios(scenarios)
     targets = _load_targets(targets_file, set_target)
     results = run_scenarios(loaded, time_step=time_step)
     verdicts = evaluate(results, targets)
-    for name in results["scenario"].to_numpy():
-        single = results.sel(scenario=[name])
-        write_netcdf(single, out / f"{name}.nc")
-        write_csv(single, out / f"{name}.csv")
+    with validation.exclusive_lock(out):
+        for name in results["scenario"].to_numpy():
+            single = results.sel(scenario=[name])
+            write_netcdf(single, out / f"{name}.nc")
+            write_csv(single, out / f"{name}.csv")
     typer.echo(verdict_table(verdicts, targets, lang))
     typer.echo(f"\nwrote {2 * len(loaded)} files to {out}")
 
@@ -115,10 +132,11 @@ def targets(
     from qdsim.targets import evaluate
 
     _check_language(lang)
+    validation.check_count("--samples", samples, 0, MAX_TARGET_SAMPLES)
+    validation.check_seed(seed)
+    _check_time_step(time_step)
     loaded = load_scenarios(scenarios)
     chosen = _load_targets(targets_file, set_target)
-    if samples < 0:
-        raise QdsimError(f"--samples {samples}: must be 0 or more")
     if samples == 0:
         typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
                                  chosen, lang))
@@ -158,11 +176,17 @@ def batch(
 
     if method not in ("lhs", "sobol"):
         raise QdsimError(f"--method '{method}': allowed values are lhs and sobol")
-    if workers < 0:
-        raise QdsimError(f"--workers {workers}: must be 0 or more")
+    validation.check_count("--samples", samples, 1, validation.MAX_SAMPLES)
+    validation.check_count("--chunk-size", chunk_size, 1, 1_000_000)
+    validation.check_count("--workers", workers, 0, validation.MAX_WORKERS)
+    validation.check_seed(seed)
+    validation.check_scheduler(scheduler)
+    _check_time_step(time_step)
+    validation.check_output_folder(out)
     loaded = load_scenarios(scenarios)
     chosen = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
-    with _dask_client(workers, scheduler) as client, typer.progressbar(
+    with validation.exclusive_lock(out), _dask_client(workers, scheduler) as client, \
+            typer.progressbar(
             length=1, label="chunks", file=None) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
@@ -185,15 +209,19 @@ class _dask_client:
         if not self.scheduler and self.workers == 0:
             return None
         from distributed import Client, LocalCluster
+        from distributed.security import Security
 
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="10s")
             else:
+                # TLS with throw-away credentials: only this process and the workers it
+                # starts hold the key, so no other local user can submit tasks.
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                            processes=True, dashboard_address=None)
+                                            processes=True, dashboard_address=None,
+                                            security=Security.temporary())
                 self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, TypeError, ValueError) as error:
             raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"
                              ) from error
         return self.client
@@ -230,14 +258,20 @@ def calibrate(
     from qdsim.runner import variable_attributes
 
     data_file = data or DEFAULT_OBSERVATIONS
+    validation.check_seed(seed)
+    target = out or DEFAULT_CALIBRATED
+    validation.check_output_file(target)
+    if report is not None:
+        validation.check_output_folder(report, "--report")
     years = parse_window(window)
     observations = load_observations(data_file, years)
     calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
     calibrator.fit(observations)
-    target = out or DEFAULT_CALIBRATED
-    write_calibration(calibrator, target, data_file, file_hash(data_file), years)
-    units = {name: attributes["units"] for name, attributes in variable_attributes().items()}
-    written = write_fit_report(calibrator, report or target.parent / "fit_report", units)
+    with validation.exclusive_lock(target.parent):
+        write_calibration(calibrator, target, data_file, file_hash(data_file), years)
+        units = {name: attributes["units"]
+                 for name, attributes in variable_attributes().items()}
+        written = write_fit_report(calibrator, report or target.parent / "fit_report", units)
     typer.echo(f"chi-square {calibrator.cost_:.3f} over {len(observations)} observations,"
                f" {calibrator.elapsed_:.1f} s")
     for variable, stats in calibrator.fit_stats_.items():
@@ -284,6 +318,9 @@ def solve(
     from qdsim.whatif import frontier, related_averages
     from qdsim.whatif import solve as solve_target
 
+    validation.check_count("--points", points, 2, 101)
+    if out:
+        validation.check_output_file(out)
     loaded = load_scenario(scenario)
     chosen = _one_target(target, targets_file, set_target)
     if len(vary) > 1:
@@ -321,8 +358,12 @@ def sensitivity(
     from qdsim.scenario import load_scenario
     from qdsim.sensitivity import target_sensitivity
 
-    if samples < 2 or samples & (samples - 1):
-        raise QdsimError(f"--samples {samples}: must be a power of 2 (e.g. 1024, 4096)")
+    if not 2 <= samples <= MAX_SOBOL_SAMPLES or samples & (samples - 1):
+        raise QdsimError(f"--samples {samples}: must be a power of 2 from 2 to"
+                         f" {MAX_SOBOL_SAMPLES:,} (e.g. 1024, 4096)")
+    validation.check_seed(seed)
+    if out:
+        validation.check_output_file(out)
     loaded = load_scenario(scenario)
     result = target_sensitivity(loaded, _one_target(target, targets_file, set_target),
                                 samples, seed)
@@ -349,6 +390,8 @@ def attribute(
     from qdsim.scenario import load_scenarios
     from qdsim.whatif import attribute as attribute_gap
 
+    if out:
+        validation.check_output_file(out)
     loaded, reference = load_scenarios([scenario, against])
     chosen = _one_target(target, targets_file, set_target)
     frame = attribute_gap(loaded, reference, chosen)
@@ -372,6 +415,8 @@ def check_plan(
     from qdsim.plan_check import check_plan as run_checks
     from qdsim.scenario import load_scenario
 
+    if out:
+        validation.check_output_file(out)
     chosen = {t.id: t for t in _load_targets(targets_file, None)}
     checks = run_checks(load_scenario(scenario), chosen)
     typer.echo(plan_check_text(checks))
@@ -414,8 +459,10 @@ def report(
     from reports.build import build_report
 
     _check_language(lang)
-    written = build_report(results, out, lang=lang, indicators=indicator,
-                           targets=_load_targets(targets_file, set_target))
+    validation.check_output_folder(out)
+    with validation.exclusive_lock(out.parent if out.parent != out else out, "--out"):
+        written = build_report(results, out, lang=lang, indicators=indicator,
+                               targets=_load_targets(targets_file, set_target))
     typer.echo(f"wrote {written.files} files to {written.folder}; open {written.html}")
 
 

@@ -138,4 +138,8 @@ def run_scenarios(scenarios: Sequence[Scenario], *, time_step: float | None = No
             raise EngineError(f"scenario '{scenario.name}': {error}") from error
         for name in OUTPUT_VARIABLES:
             collected[name][index] = frame[name].to_numpy(dtype=float)
+            if not np.isfinite(collected[name][index]).all():
+                raise EngineError(f"scenario '{scenario.name}': the model gave NaN or"
+                                  f" infinite values of '{name}'; its values leave the"
+                                  " model's valid domain")
     return label_results(collected, scenarios, years, engine="pysd", time_step=step)

@@ -18,7 +18,7 @@ import numpy as np
 from model.parameters import parameter_catalogue
 from qdsim.errors import ScenarioError
 from qdsim.scenario import Scenario
-from qdsim.uncertainty import transform, unit_samples
+from qdsim.uncertainty import draw_mode, transform, unit_samples
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def design(scenario: Scenario, samples: int, seed: int, method: str = "lhs") -> 
     for column, name in enumerate(independent):
         spec = scenario.uncertain[name]
         draws[name] = transform(spec, unit[:, column], catalogue[name])
-        modes[name] = spec["apply"]
+        modes[name] = draw_mode(spec, catalogue[name])
         sampled[name] = draws[name]
     files = {scenario.uncertain[name]["file"] for name in posterior}
     if len(files) > 1:

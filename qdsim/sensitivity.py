@@ -23,7 +23,7 @@ from qdsim.runner import model_years
 from qdsim.sampling import _posterior
 from qdsim.scenario import Scenario
 from qdsim.targets import Target, statistic_values
-from qdsim.uncertainty import transform
+from qdsim.uncertainty import draw_mode, transform
 
 POSTERIOR_FACTOR = "calibration_posterior"
 
@@ -47,9 +47,13 @@ def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.nd
     result = {key: np.empty((columns.shape[1], len(factors))) for key in keys}
     for index in range(columns.shape[1]):
         column = columns[:, index]
-        if np.ptp(column) == 0 or not np.all(np.isfinite(column)):
+        if not np.all(np.isfinite(column)):
             for key in keys:
                 result[key][index] = np.nan
+            continue
+        if np.ptp(column) == 0:  # no variance to explain (e.g. an observed year): none
+            for key in keys:     # of it is due to any factor
+                result[key][index] = 0.0
             continue
         indices = analyze.analyze(problem, column, calc_second_order=False, seed=seed,
                                   conf_level=confidence, num_resamples=200)
@@ -84,7 +88,7 @@ def _draws(scenario: Scenario, factors: Sequence[str], unit: np.ndarray):
             continue
         spec = scenario.uncertain[name]
         draws[name] = transform(spec, unit[:, column], catalogue[name])
-        modes[name] = spec["apply"]
+        modes[name] = draw_mode(spec, catalogue[name])
     return draws, modes
 
 

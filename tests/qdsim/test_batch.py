@@ -38,7 +38,7 @@ def test_design_is_seeded_and_respects_distributions(baseline):
     # Latin hypercube: exactly one draw in each of the 500 equal-probability strata.
     strata = np.floor((sensitivity - 2) / 8 * 500).astype(int)
     assert sorted(strata) == list(range(500))
-    assert first.modes["cny_per_usd"] == "shift"
+    assert first.modes["cny_per_usd"] == "shift_after_observed"  # 2015-2020 stay observed
 
 
 def test_posterior_parameters_are_drawn_as_whole_rows(baseline):
@@ -85,7 +85,7 @@ def test_resume_recomputes_only_missing_chunks(baseline, tmp_path):
     store = run_batch([baseline], tmp_path / "resumed", samples=60, seed=4, chunk_size=20,
                       variables=VARIABLES)
     # Simulate an interruption: one chunk's marker gone and its region overwritten.
-    (store.parent / "batch.zarr.progress" / "0-1").unlink()
+    (store / ".qdsim_progress" / "0-1").unlink()
     xr.Dataset({"population": (("scenario", "sample", "year"), np.full((1, 20, 21), -1.0))}
                ).to_zarr(store, region={"scenario": slice(0, 1), "sample": slice(20, 40),
                                          "year": slice(None)}, zarr_format=2)
