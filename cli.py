@@ -9,15 +9,53 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer >= 0.25 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_errors
 
 from qdsim import validation
 from qdsim.errors import QdsimError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, a value of the wrong type) as one line on stderr
+    with exit code 2, like every other bad input."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as error:
+            if not standalone_mode:
+                raise
+            error.show()
+            sys.exit(error.exit_code)
+        except click_errors.UsageError as error:
+            if not standalone_mode:
+                raise
+            where = f"{error.ctx.command_path}: " if error.ctx is not None else ""
+            message = " ".join(error.format_message().split())
+            typer.echo(f"error: {where}{message} (see --help)", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Qingdao scenario simulator: are the plan's targets reachable?")
 
 ScenarioPaths = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
