@@ -189,7 +189,10 @@ def load_yaml(path: Path | str, error: type[InputError] = InputError, *,
     """
     path = Path(path)
     text = read_text(path, error, what=what)
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.YAMLError as problem:  # a character YAML does not allow
+        raise error(path, f"not YAML text: {str(problem).splitlines()[0]}") from None
     loader.finite_only = finite_only
     try:
         node = loader.get_single_node()
