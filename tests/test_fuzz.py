@@ -124,7 +124,7 @@ VALUES = (scalars | documents
                             max_size=4))
 
 
-@settings(FUZZ, max_examples=30)
+@settings(FUZZ, max_examples=15)
 @given(key=MUTATION_KEYS, value=VALUES)
 def test_mutated_scenarios_validate_and_run_or_are_refused(key, value):
     base = yaml.safe_load((SCENARIOS / "plan.yaml").read_text(encoding="utf-8"))
@@ -151,7 +151,7 @@ BATCH_OPTIONS = ["--samples", "--seed", "--chunk-size", "--method", "--variables
                  "--workers", "--time-step", "--scheduler"]
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=25)
 @given(options=st.dictionaries(st.sampled_from(BATCH_OPTIONS), OPTION_VALUES, max_size=3))
 def test_arbitrary_batch_options(options):
     if options.get("--scheduler", "").startswith(("tcp://", "tls://")):
@@ -191,7 +191,7 @@ COMMAND_OPTIONS = {
 }
 
 
-@settings(FUZZ, max_examples=40)
+@settings(FUZZ, max_examples=25)
 @given(command=st.sampled_from(sorted(COMMAND_OPTIONS)), data=st.data())
 def test_arbitrary_options_of_other_commands(command, data):
     options = data.draw(st.dictionaries(st.sampled_from(COMMAND_OPTIONS[command]),
