@@ -306,10 +306,14 @@ def calibrate(
     calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
     calibrator.fit(observations)
     with validation.exclusive_lock(target.parent):
-        write_calibration(calibrator, target, data_file, file_hash(data_file), years)
-        units = {name: attributes["units"]
-                 for name, attributes in variable_attributes().items()}
-        written = write_fit_report(calibrator, report or target.parent / "fit_report", units)
+        try:
+            write_calibration(calibrator, target, data_file, file_hash(data_file), years)
+            units = {name: attributes["units"]
+                     for name, attributes in variable_attributes().items()}
+            written = write_fit_report(calibrator, report or target.parent / "fit_report",
+                                       units)
+        except OSError as error:
+            raise QdsimError(validation.disk_error(target, error)) from error
     typer.echo(f"chi-square {calibrator.cost_:.3f} over {len(observations)} observations,"
                f" {calibrator.elapsed_:.1f} s")
     for variable, stats in calibrator.fit_stats_.items():

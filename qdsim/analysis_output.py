@@ -16,7 +16,7 @@ from model import MODEL_PATH
 from model.parameters import parameter_catalogue
 from model.pysd_engine import file_sha256
 from qdsim import __version__
-from qdsim.outputs import atomic_path
+from qdsim.outputs import write_atomically
 from qdsim.plan_check import Check
 from qdsim.scenario import Scenario
 from qdsim.tables import _layout
@@ -30,9 +30,9 @@ def save_analysis(kind: str, payload: dict, path: Path) -> None:
     """Write ``payload`` as JSON with its kind, the model hash and the version."""
     document = {"qdsim_analysis": kind, "model_sha256": file_sha256(MODEL_PATH),
                 "qdsim_version": __version__, **payload}
-    with atomic_path(Path(path)) as temporary:
-        temporary.write_text(json.dumps(document, ensure_ascii=False, indent=1,
-                                        default=_plain), encoding="utf-8")
+    text = json.dumps(document, ensure_ascii=False, indent=1, default=_plain)
+    write_atomically(Path(path), lambda temporary: temporary.write_text(text,
+                                                                        encoding="utf-8"))
 
 
 def _plain(value):
