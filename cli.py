@@ -69,6 +69,12 @@ TimeStep = Annotated[float | None, typer.Option("--time-step", help="Integration
                                                 " (default: the model file's 0.25).")]
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline inside a quoted value) escaped."""
+    return "".join(character if character.isprintable() or character == " "
+                   else repr(character)[1:-1] for character in text)
+
+
 def reports_errors(command):
     """Turn library errors into one line on stderr and exit code 2."""
 
@@ -77,7 +83,7 @@ def reports_errors(command):
         try:
             return command(*args, **kwargs)
         except QdsimError as error:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(f"error: {one_line(str(error))}", err=True)
             raise typer.Exit(code=2) from None
 
     return wrapper

@@ -181,7 +181,7 @@ def run_batch(scenarios: Sequence[Scenario], out: Path, *, samples: int, seed: i
         return _run(scenarios, Path(out), manifest, designs, samples, years, variables,
                     chunk_size, step, time_step, client, progress)
     except OSError as error:
-        raise BatchError(disk_error(Path(out) / STORE_NAME, error)) from error
+        raise BatchError(disk_error(Path(out) / STORE_NAME, error, "the batch")) from error
 
 
 def _run(scenarios, out: Path, manifest: dict, designs: Sequence[Design], samples: int,

@@ -320,13 +320,40 @@ def exclusive_lock(folder: Path, option: str = "--out") -> Iterator[None]:
                 raise QdsimError(f"{option} {folder}: another qdsim command is writing there;"
                                  " wait for it to finish or choose another folder") from None
             raise
+        remove_stale_temporaries(folder)
         yield
     finally:
         os.close(handle)
 
 
-def disk_error(path: Path | str, problem: OSError) -> str:
+#: Temporary names of atomic writes (``.<name>.<8 random>.tmp``) and of a batch store
+#: being created (``.batch.zarr.<8 random>``).
+_TEMPORARY = re.compile(r"\.(.+\.[A-Za-z0-9_]{8}\.tmp|batch\.zarr\.[A-Za-z0-9_]{8})\Z")
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Remove what a killed qdsim command left in ``folder`` (temporary files and store
+    scratch folders of this user). Call it only while holding :func:`exclusive_lock` on
+    ``folder``: then no other qdsim command is writing there."""
+    removed = 0
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if not _TEMPORARY.match(entry.name) or entry.is_symlink():
+            continue
+        if entry.lstat().st_uid != os.getuid():
+            continue
+        if entry.is_dir():
+            import shutil
+
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
+def disk_error(path: Path | str, problem: OSError, what: str = "the file") -> str:
     """One line for a failed write: the path and the reason (disk full, permission)."""
-    reason = "the disk is full" if problem.errno == errno.ENOSPC else (
-        problem.strerror or str(problem))
-    return f"{path}: cannot write: {reason}; earlier files are left as they were"
+    reason = problem.strerror or str(problem)
+    if problem.errno == errno.ENOSPC:
+        reason = f"the disk is full ({reason})"
+    return f"{path}: cannot write {what}: {reason}; earlier files are left as they were"

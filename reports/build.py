@@ -168,7 +168,7 @@ def staging_folder(out: Path):
                 os.replace(previous / "report", out)
             raise
     except OSError as error:
-        raise ResultsError(None, disk_error(out, error)) from error
+        raise ResultsError(None, disk_error(out, error, "the report")) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if previous is not None:

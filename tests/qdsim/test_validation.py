@@ -399,3 +399,16 @@ def test_analysis_json_with_infinity_is_refused(tmp_path):
         path.write_text(text, encoding="utf-8")
         with pytest.raises(ResultsError, match=fragment):
             read_analysis(path)
+
+
+def test_the_lock_clears_what_a_killed_command_left(tmp_path):
+    left = [tmp_path / ".baseline.nc.a1b2c3d4.tmp", tmp_path / ".batch.zarr.k2_x9q0z"]
+    left[0].write_bytes(b"half")
+    (left[1] / "population").mkdir(parents=True)
+    kept = [tmp_path / "baseline.nc", tmp_path / ".hidden.tmp", tmp_path / "notes.a1b2c3d4.tmp"]
+    for path in kept:
+        path.write_text("x")
+    with exclusive_lock(tmp_path):
+        pass
+    assert not any(path.exists() for path in left)
+    assert all(path.exists() for path in kept)
