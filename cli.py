@@ -9,15 +9,54 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from typer.core import TyperGroup
 
+try:  # typer >= 0.25 carries its own copy of click
+    from typer._click import exceptions as click_errors
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as click_errors
+
+from qdsim import validation
 from qdsim.errors import QdsimError
 from qdsim.messages import message
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (an unknown option, a value of the wrong type) as one line on stderr
+    with exit code 2, like every other bad input."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_errors.NoArgsIsHelpError as error:
+            if not standalone_mode:
+                raise
+            error.show()
+            sys.exit(error.exit_code)
+        except click_errors.UsageError as error:
+            if not standalone_mode:
+                raise
+            where = f"{error.ctx.command_path}: " if error.ctx is not None else ""
+            line = " ".join(error.format_message().split())
+            typer.echo(f"error: {where}{line} (see --help)", err=True)
+            sys.exit(2)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            typer.echo("Aborted!", err=True)
+            sys.exit(1)
+        if standalone_mode:
+            sys.exit(code if isinstance(code, int) else 0)
+        return code
+
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, cls=OneLineErrors,
                   help="Qingdao scenario simulator: are the plan's targets reachable?")
 
 ScenarioPaths = Annotated[list[Path], typer.Argument(help="Scenario YAML files.",
@@ -31,6 +70,12 @@ TimeStep = Annotated[float | None, typer.Option("--time-step", help="Integration
                                                 " (default: the model file's 0.25).")]
 
 
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline inside a quoted value) escaped."""
+    return "".join(character if character.isprintable() or character == " "
+                   else repr(character)[1:-1] for character in text)
+
+
 def reports_errors(command):
     """Turn library errors into one line on stderr and exit code 2."""
 
@@ -39,7 +84,7 @@ def reports_errors(command):
         try:
             return command(*args, **kwargs)
         except QdsimError as error:
-            typer.echo(f"error: {error}", err=True)
+            typer.echo(f"error: {one_line(str(error))}", err=True)
             raise typer.Exit(code=2) from None
 
     return wrapper
@@ -60,6 +105,19 @@ def _table_width() -> int | None:
 def _check_language(lang: str) -> None:
     if lang not in ("en", "zh"):
         raise QdsimError(f"--lang '{lang}': allowed values are en and zh")
+
+
+def _check_time_step(time_step: float | None) -> None:
+    if time_step is not None:
+        from model.pysd_engine import control_values
+
+        validation.check_time_step(time_step, control_values()["saveper"])
+
+
+#: Most draws per scenario kept in memory by ``qdsim targets --samples``.
+MAX_TARGET_SAMPLES = 200_000
+#: Largest Sobol base sample of ``qdsim sensitivity`` (runs = N × (factors + 2)).
+MAX_SOBOL_SAMPLES = 2**20
 
 
 def _load_targets(targets_file: Path | None, set_target: list[str] | None):
@@ -94,14 +152,17 @@ def run(
     from qdsim.terminal_tables import verdict_table
 
     _check_language(lang)
+    _check_time_step(time_step)
+    validation.check_output_folder(out)
     loaded = load_scenarios(scenarios)
     targets = _load_targets(targets_file, set_target)
     results = run_scenarios(loaded, time_step=time_step)
     verdicts = evaluate(results, targets)
-    for name in results["scenario"].to_numpy():
-        single = results.sel(scenario=[name])
-        write_netcdf(single, out / f"{name}.nc")
-        write_csv(single, out / f"{name}.csv")
+    with validation.exclusive_lock(out):
+        for name in results["scenario"].to_numpy():
+            single = results.sel(scenario=[name])
+            write_netcdf(single, out / f"{name}.nc")
+            write_csv(single, out / f"{name}.csv")
     typer.echo(verdict_table(verdicts, targets, lang, _table_width()))
     typer.echo("\n" + message("wrote_files", lang, count=2 * len(loaded), folder=out))
 
@@ -129,10 +190,11 @@ def targets(
     from qdsim.terminal_tables import probability_table, verdict_table
 
     _check_language(lang)
+    validation.check_count("--samples", samples, 0, MAX_TARGET_SAMPLES)
+    validation.check_seed(seed)
+    _check_time_step(time_step)
     loaded = load_scenarios(scenarios)
     chosen = _load_targets(targets_file, set_target)
-    if samples < 0:
-        raise QdsimError(f"--samples {samples}: must be 0 or more")
     if samples == 0:
         typer.echo(verdict_table(evaluate(run_scenarios(loaded, time_step=time_step), chosen),
                                  chosen, lang, _table_width()))
@@ -172,11 +234,17 @@ def batch(
 
     if method not in ("lhs", "sobol"):
         raise QdsimError(f"--method '{method}': allowed values are lhs and sobol")
-    if workers < 0:
-        raise QdsimError(f"--workers {workers}: must be 0 or more")
+    validation.check_count("--samples", samples, 1, validation.MAX_SAMPLES)
+    validation.check_count("--chunk-size", chunk_size, 1, 1_000_000)
+    validation.check_count("--workers", workers, 0, validation.MAX_WORKERS)
+    validation.check_seed(seed)
+    validation.check_scheduler(scheduler)
+    _check_time_step(time_step)
+    validation.check_output_folder(out)
     loaded = load_scenarios(scenarios)
     chosen = [v.strip() for v in variables.split(",") if v.strip()] if variables else None
-    with _dask_client(workers, scheduler) as client, typer.progressbar(
+    with validation.exclusive_lock(out), _dask_client(workers, scheduler) as client, \
+            typer.progressbar(
             length=1, label="chunks", file=None) as bar:
         def progress(done: int, total: int) -> None:
             bar.length = total
@@ -200,6 +268,7 @@ class _dask_client:
             return None
         import dask
         from distributed import Client, LocalCluster
+        from distributed.security import Security
 
         # Dask sets its own loggers to INFO: hold them to our level (-v shows them), here
         # and, through the configuration a nanny hands on, in the worker processes
@@ -209,12 +278,16 @@ class _dask_client:
         try:
             if self.scheduler:
                 self.client = Client(self.scheduler, timeout="10s")
-            else:  # no dashboard; its HTTP server on a free port, not a busy 8787
+            else:
+                # TLS with throw-away credentials: only this process and the workers it
+                # starts hold the key, so no other local user can submit tasks. No
+                # dashboard; its HTTP server on a free port, not a busy 8787.
                 self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                             processes=True, dashboard_address=None,
-                                            scheduler_kwargs={"dashboard_address": ":0"})
+                                            scheduler_kwargs={"dashboard_address": ":0"},
+                                            security=Security.temporary())
                 self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, TypeError, ValueError) as error:
             raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"
                              ) from error
         return self.client
@@ -251,14 +324,24 @@ def calibrate(
     from qdsim.variables import variable_attributes
 
     data_file = data or DEFAULT_OBSERVATIONS
+    validation.check_seed(seed)
+    target = out or DEFAULT_CALIBRATED
+    validation.check_output_file(target)
+    if report is not None:
+        validation.check_output_folder(report, "--report")
     years = parse_window(window)
     observations = load_observations(data_file, years)
     calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
     calibrator.fit(observations)
-    target = out or DEFAULT_CALIBRATED
-    write_calibration(calibrator, target, data_file, file_hash(data_file), years)
-    units = {name: attributes["units"] for name, attributes in variable_attributes().items()}
-    written = write_fit_report(calibrator, report or target.parent / "fit_report", units)
+    with validation.exclusive_lock(target.parent):
+        try:
+            write_calibration(calibrator, target, data_file, file_hash(data_file), years)
+            units = {name: attributes["units"]
+                     for name, attributes in variable_attributes().items()}
+            written = write_fit_report(calibrator, report or target.parent / "fit_report",
+                                       units)
+        except OSError as error:
+            raise QdsimError(validation.disk_error(target, error)) from error
     typer.echo(f"chi-square {calibrator.cost_:.3f} over {len(observations)} observations,"
                f" {calibrator.elapsed_:.1f} s")
     for variable, stats in calibrator.fit_stats_.items():
@@ -306,6 +389,9 @@ def solve(
     from qdsim.whatif import frontier, related_averages
     from qdsim.whatif import solve as solve_target
 
+    validation.check_count("--points", points, 2, 101)
+    if out:
+        validation.check_output_file(out)
     loaded = load_scenario(scenario)
     chosen = _one_target(target, targets_file, set_target)
     if len(vary) > 1:
@@ -343,8 +429,12 @@ def sensitivity(
     from qdsim.scenario import load_scenario
     from qdsim.sensitivity import target_sensitivity
 
-    if samples < 2 or samples & (samples - 1):
-        raise QdsimError(f"--samples {samples}: must be a power of 2 (e.g. 1024, 4096)")
+    if not 2 <= samples <= MAX_SOBOL_SAMPLES or samples & (samples - 1):
+        raise QdsimError(f"--samples {samples}: must be a power of 2 from 2 to"
+                         f" {MAX_SOBOL_SAMPLES:,} (e.g. 1024, 4096)")
+    validation.check_seed(seed)
+    if out:
+        validation.check_output_file(out)
     loaded = load_scenario(scenario)
     result = target_sensitivity(loaded, _one_target(target, targets_file, set_target),
                                 samples, seed)
@@ -369,6 +459,8 @@ def attribute(
     from qdsim.scenario import load_scenarios
     from qdsim.whatif import attribute as attribute_gap
 
+    if out:
+        validation.check_output_file(out)
     loaded, reference = load_scenarios([scenario, against])
     chosen = _one_target(target, targets_file, set_target)
     frame = attribute_gap(loaded, reference, chosen)
@@ -391,6 +483,8 @@ def check_plan(
     from qdsim.plan_check import check_plan as run_checks
     from qdsim.scenario import load_scenario
 
+    if out:
+        validation.check_output_file(out)
     chosen = {t.id: t for t in _load_targets(targets_file, None)}
     checks = run_checks(load_scenario(scenario), chosen)
     typer.echo(plan_check_text(checks))
@@ -456,8 +550,10 @@ def report(
     from reports.build import build_report
 
     _check_language(lang)
-    written = build_report(results, out, lang=lang, indicators=indicator,
-                           targets=_load_targets(targets_file, set_target))
+    validation.check_output_folder(out)
+    with validation.exclusive_lock(out.parent if out.parent != out else out, "--out"):
+        written = build_report(results, out, lang=lang, indicators=indicator,
+                               targets=_load_targets(targets_file, set_target))
     typer.echo(message("wrote_report", lang, count=written.files, folder=written.folder,
                        html=written.html))
 

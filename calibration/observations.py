@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from qdsim.errors import InputError
 from qdsim.scenario import suggest
+from qdsim.validation import read_text
 from qdsim.variables import OUTPUT_VARIABLES
 
 COLUMNS = ("id", "variable", "statistic", "year", "period_start", "period_end", "value",
            "unit", "sd", "definition", "source")
 STATISTICS = ("value", "mean_growth", "total", "change")
+EXTRA_FIELDS = "\x00extra"
 
 
 class CalibrationDataError(InputError):
@@ -67,6 +70,8 @@ def parse_window(text: str) -> tuple[int, int]:
 def _number(path: Path, line: int, column: str, text: str, *, integer: bool = False):
     try:
         value = int(text) if integer else float(text)
+        if integer and not 1900 <= value <= 2100:
+            raise ValueError(text)
     except ValueError:
         raise CalibrationDataError(path, f"'{text}' is not {'a year' if integer else 'a number'}",
                                    line=line, key=column) from None
@@ -109,14 +114,23 @@ def load_observations(path: Path | str, window: tuple[int, int] = (2015, 2020)
                       ) -> list[Observation]:
     """Observations in ``path`` whose years fall inside ``window`` (inclusive)."""
     path = Path(path)
-    if not path.is_file():
-        raise CalibrationDataError(path, "observations file not found")
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
+    text = read_text(path, CalibrationDataError, what="observations file")
+    reader = csv.DictReader(io.StringIO(text, newline=""), restkey=EXTRA_FIELDS)
+    observations = []
+    try:
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
             raise CalibrationDataError(path, f"missing columns: {', '.join(missing)}", line=1)
-        observations = [_row(path, index + 2, row) for index, row in enumerate(reader)]
+        for row in reader:
+            line = reader.line_num
+            if EXTRA_FIELDS in row or any(row[c] is None for c in COLUMNS):
+                raise CalibrationDataError(path, f"expected {len(reader.fieldnames)} fields"
+                                           " (one per column); quote a text holding a comma",
+                                           line=line)
+            observations.append(_row(path, line, row))
+    except csv.Error as error:
+        raise CalibrationDataError(path, f"malformed CSV: {error}", line=reader.line_num
+                                   ) from None
     kept = [o for o in observations if window[0] <= o.first_year and o.last_year <= window[1]]
     if not kept:
         raise CalibrationDataError(path, f"no observation inside the window"

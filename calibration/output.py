@@ -3,12 +3,15 @@
 ``calibrated.yaml`` is an ordinary scenario (``scenarios/baseline.yaml`` extends it) with
 a ``calibration`` record: bounds, estimates, fit statistics, moments, identification,
 the data file's hash, the window, the model hash and the date. The posterior sample sits
-beside it as ``<stem>_posterior.nc`` (draw × parameter). Both are written atomically: an
-interrupted or failed calibration leaves the previous files as they were.
+beside it as ``<stem>_posterior.nc`` (draw × parameter). Both are written atomically, and
+the scenario file records the sample's SHA-256 (``posterior_sha256``): a calibration
+killed between the two replacements leaves a pair that ``qdsim`` refuses in one line
+instead of mixing a new sample with the old estimates.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +24,7 @@ from calibration.estimator import Calibrator
 from model import MODEL_PATH
 from model.pysd_engine import file_sha256
 from qdsim import __version__
-from qdsim.outputs import atomic_path, write_netcdf
+from qdsim.outputs import atomic_path, write_atomically
 from qdsim.posterior import posterior_path, read_posterior  # noqa: F401 (re-exported)
 
 
@@ -98,7 +101,11 @@ def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_s
         attrs={"model_sha256": record["model_sha256"], "data_sha256": data_sha256,
                "seed": calibrator.seed, "window": f"{window[0]}:{window[1]}"},
     )
-    write_netcdf(posterior, posterior_file)
+    # The scenario file records the sample's hash: if the run stops between the two
+    # replacements, the new sample beside the old file is refused, not silently used.
+    content = bytes(posterior.to_netcdf(engine="h5netcdf"))
+    record["posterior_sha256"] = hashlib.sha256(content).hexdigest()
+    write_atomically(posterior_file, lambda temporary: temporary.write_bytes(content))
     text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
     with atomic_path(out) as temporary:
         temporary.write_text("# Written by `qdsim calibrate`. Do not edit by hand.\n" + text,

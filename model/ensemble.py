@@ -30,14 +30,13 @@ import importlib.metadata
 import json
 import logging
 import os
-import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-from . import ensemble_builder
+from . import cache_safety, ensemble_builder
 from .ensemble_builder import (
     CONTROL_NAMES,
     EnsembleError,
@@ -66,8 +65,7 @@ def _cache_file(source_sha256: str) -> Path:
     model file's SHA-256 and a digest of the builder's source and PySD's version, so a
     change to any of them makes a new file.
     """
-    root = os.environ.get("QDSIM_CACHE") or Path(
-        os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qdsim"
+    root = cache_safety.cache_root()
     builder = hashlib.sha256(Path(ensemble_builder.__file__).read_bytes())
     builder.update(importlib.metadata.version("pysd").encode())
     return Path(root) / f"ensemble-{source_sha256[:16]}-{builder.hexdigest()[:12]}.json"
@@ -112,21 +110,19 @@ def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> Mode
         return _specifications[source_sha256]
     cache_file = _cache_file(source_sha256) if use_cache else None
     spec = None
-    if cache_file is not None and cache_file.is_file():
+    cached = cache_safety.read_trusted(cache_file) if cache_file is not None else None
+    if cached is not None:  # it holds code that is compiled: only our own, unchanged file
         try:
-            spec = _specification_from_json(cache_file.read_text())
-        except (OSError, ValueError, KeyError, TypeError) as error:
+            spec = _specification_from_json(cached.decode("utf-8"))
+        except (ValueError, KeyError, TypeError) as error:
             log.warning("ignoring unreadable cache file %s: %s", cache_file, error)
     if spec is None:
         log.info("parsing %s with PySD's Vensim translator", path)
         spec = build_specification(path)
         if cache_file is not None:
             try:
-                cache_file.parent.mkdir(parents=True, exist_ok=True)
-                with tempfile.NamedTemporaryFile("w", dir=cache_file.parent, suffix=".tmp",
-                                                 delete=False) as handle:
-                    handle.write(_specification_to_json(spec))
-                os.replace(handle.name, cache_file)
+                cache_safety.write_trusted(cache_file,
+                                           _specification_to_json(spec).encode("utf-8"))
             except OSError as error:
                 log.warning("cannot write cache file %s: %s", cache_file, error)
     _specifications[source_sha256] = spec

@@ -1,8 +1,9 @@
 """Reference engine: the model file translated and run by PySD, one parameter set a run.
 
 PySD writes its translation (a ``.py`` file) next to the model file. To leave the package
-directory untouched (it may be read-only once installed) the model is copied into a cache
-folder named after the file's SHA-256 and translated there once; later loads reuse it.
+directory untouched (it may be read-only once installed) the model is copied into a
+private cache folder named after the file's SHA-256 and translated there once; later loads
+reuse it only if it is still this user's unchanged file (``model.cache_safety``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model import MODEL_PATH
+from model import MODEL_PATH, cache_safety
 from model.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -31,12 +32,9 @@ def file_sha256(path: Path) -> str:
 
 
 def cache_root() -> Path:
-    """Folder for translated models: ``$QDSIM_CACHE`` or ``$XDG_CACHE_HOME/qdsim``."""
-    explicit = os.environ.get("QDSIM_CACHE")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "qdsim"
+    """Folder for translated models: ``$QDSIM_CACHE`` or ``$XDG_CACHE_HOME/qdsim``, if it
+    is private to this user (``model.cache_safety``)."""
+    return cache_safety.cache_root()
 
 
 def translated_model_path(mdl_path: Path = MODEL_PATH) -> Path:
@@ -49,9 +47,10 @@ def translated_model_path(mdl_path: Path = MODEL_PATH) -> Path:
     digest = file_sha256(mdl_path)[:16]
     target_dir = cache_root() / f"{mdl_path.stem}-{digest}-pysd{pysd.__version__}"
     translated = target_dir / f"{mdl_path.stem}.py"
-    if translated.is_file():
-        return translated
-    cache_root().mkdir(parents=True, exist_ok=True)
+    if cache_safety.read_trusted(translated) is not None:
+        return translated  # imported, so only our own unchanged translation is used
+    if target_dir.exists():
+        shutil.rmtree(target_dir, ignore_errors=True)
     scratch = Path(tempfile.mkdtemp(dir=cache_root(), prefix=".translate-"))
     try:
         shutil.copy2(mdl_path, scratch / mdl_path.name)
@@ -60,15 +59,28 @@ def translated_model_path(mdl_path: Path = MODEL_PATH) -> Path:
             pysd.read_vensim(str(scratch / mdl_path.name))
         except Exception as error:  # PySD raises many types; wrap them in ours
             raise ModelError(f"{mdl_path}: PySD could not translate the model: {error}") from error
+        cache_safety.record_digest(scratch / translated.name)
         try:
             os.replace(scratch, target_dir)
         except OSError:
-            # Another process finished first: use its translation.
+            # Another process finished first: use its translation if it can be trusted.
+            if cache_safety.read_trusted(translated) is None:
+                return _keep_private(scratch, translated.name)
             shutil.rmtree(scratch, ignore_errors=True)
     finally:
         if scratch.exists():
             shutil.rmtree(scratch, ignore_errors=True)
     return translated
+
+
+def _keep_private(scratch: Path, name: str) -> Path:
+    """Use a translation in its scratch folder for this process (removed at exit)."""
+    import atexit
+
+    kept = Path(tempfile.mkdtemp(prefix="qdsim-pysd-"))
+    os.replace(scratch, kept / "model")
+    atexit.register(shutil.rmtree, kept, True)
+    return kept / "model" / name
 
 
 @lru_cache(maxsize=4)

@@ -3,11 +3,13 @@
 A batch is one Zarr store ``DIR/batch.zarr`` holding a Dataset with dims (scenario,
 sample, year), plus the sampled parameters as ``sampled_<name>`` (scenario, sample).
 The store's layout is written first (no data); each chunk of samples is then computed
-and written into its own region, and a marker file in ``DIR/batch.zarr.progress/`` is
-created only after the region is on disk. Rerunning the same command skips chunks with a
-marker and recomputes the others: an interrupted batch (even ``kill -9``) finishes with
-no run lost or duplicated, since every chunk's draws depend only on the seed. Chunks can
-run as tasks on a ``dask.distributed`` cluster; results are the same as in process.
+and written into its own region, and a marker file in ``DIR/batch.zarr/.qdsim_progress/``
+is created only after the region is on disk. The store records its identity (scenario and
+model hashes, seed, samples, design, variables); rerunning the same command checks it,
+skips chunks whose marker and data are on disk and recomputes the others: an interrupted
+batch (even ``kill -9``) finishes with no run lost or duplicated, since every chunk's
+draws depend only on the seed. Chunks can run as tasks on a ``dask.distributed`` cluster;
+results are the same as in process.
 """
 
 from __future__ import annotations
@@ -30,10 +32,14 @@ from qdsim.errors import QdsimError
 from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
 from qdsim.simulation import label_results, model_years, simulate_scenarios
+from qdsim.validation import disk_error
 from qdsim.variables import OUTPUT_VARIABLES
 
 log = logging.getLogger(__name__)
 STORE_NAME = "batch.zarr"
+#: Version of the store layout: 2 keeps the progress markers inside the store.
+STORE_FORMAT = 2
+PROGRESS = ".qdsim_progress"
 
 
 class BatchError(QdsimError):
@@ -52,6 +58,7 @@ def compute_chunk(parameters: Mapping[str, ParameterValue], count: int,
 def _manifest(scenarios: Sequence[Scenario], samples: int, seed: int, chunk_size: int,
               method: str, variables: Sequence[str], time_step: float | None) -> dict:
     return {
+        "store_format": STORE_FORMAT,
         "model_sha256": file_sha256(MODEL_PATH),
         "scenarios": [[s.name, s.sha256()] for s in scenarios],
         "samples": samples, "seed": seed, "chunk_size": chunk_size, "method": method,
@@ -115,7 +122,29 @@ def _open_or_create(out: Path, manifest: dict, make_template: Callable[[], xr.Da
 
 
 def _marker(store: Path, scenario_index: int, chunk_index: int) -> Path:
-    return store.with_name(store.name + ".progress") / f"{scenario_index}-{chunk_index}"
+    """The file that says a chunk is on disk. It lives inside the store, so a new store
+    never inherits the markers of a deleted one."""
+    return store / PROGRESS / f"{scenario_index}-{chunk_index}"
+
+
+def _chunk_on_disk(store: Path, scenario_index: int, chunk_index: int,
+                   names: Sequence[str]) -> bool:
+    """True when the marker and every variable's chunk file of one chunk exist (zarr
+    format 2 keys: ``<variable>/<scenario>.<chunk>[.0]``)."""
+    if not _marker(store, scenario_index, chunk_index).is_file():
+        return False
+    key = f"{scenario_index}.{chunk_index}"
+    return all((store / name / f"{key}.0").is_file() or (store / name / key).is_file()
+               for name in names)
+
+
+def _check_finite(scenario: Scenario, start: int, stop: int,
+                  values: Mapping[str, np.ndarray]) -> None:
+    for name, array in values.items():
+        if not np.isfinite(array).all():
+            raise BatchError(f"scenario '{scenario.name}', samples {start}-{stop - 1}: the"
+                             f" model gave NaN or infinite values of '{name}'; the scenario's"
+                             " values or draws leave the model's valid domain")
 
 
 def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
@@ -150,12 +179,24 @@ def run_batch(scenarios: Sequence[Scenario], out: Path, *, samples: int, seed: i
     step = control_values()["time_step"] if time_step is None else float(time_step)
     manifest = _manifest(scenarios, samples, seed, chunk_size, method, variables, time_step)
     designs = [design(s, samples, seed, method) for s in scenarios]
-    store = _open_or_create(Path(out), manifest, lambda: _template(
+    try:
+        return _run(scenarios, Path(out), manifest, designs, samples, years, variables,
+                    chunk_size, step, time_step, client, progress)
+    except OSError as error:
+        raise BatchError(disk_error(Path(out) / STORE_NAME, error, "the batch")) from error
+
+
+def _run(scenarios, out: Path, manifest: dict, designs: Sequence[Design], samples: int,
+         years: np.ndarray, variables: list[str], chunk_size: int, step: float,
+         time_step: float | None, client, progress) -> Path:
+    store = _open_or_create(out, manifest, lambda: _template(
         scenarios, designs, samples, years, variables, chunk_size, manifest, step))
     _marker(store, 0, 0).parent.mkdir(exist_ok=True)
     chunk_starts = list(range(0, samples, chunk_size))
+    names = [*variables, *(f"sampled_{name}" for name in
+                           sorted({n for d in designs for n in d.sampled}))]
     pending = [(s, c) for s in range(len(scenarios)) for c in range(len(chunk_starts))
-               if not _marker(store, s, c).exists()]
+               if not _chunk_on_disk(store, s, c, names)]
     total = len(scenarios) * len(chunk_starts)
     done = total - len(pending)
     if progress:
@@ -171,6 +212,7 @@ def run_batch(scenarios: Sequence[Scenario], out: Path, *, samples: int, seed: i
 
     def finish(scenario_index: int, chunk_index: int, start: int, stop: int, values) -> None:
         nonlocal done
+        _check_finite(scenarios[scenario_index], start, stop, values)
         _write_chunk(store, scenario_index, start, stop, values,
                      designs[scenario_index].sampled)
         _marker(store, scenario_index, chunk_index).touch()
@@ -207,5 +249,8 @@ def batch_in_memory(scenarios: Sequence[Scenario], *, samples: int, seed: int,
     designs = [design(scenario, samples, seed, method) for scenario in scenarios]
     dataset = simulate_scenarios(scenarios, engine="ensemble", designs=designs,
                                  variables=variables, time_step=time_step)
+    for index, scenario in enumerate(scenarios):
+        _check_finite(scenario, 0, samples,
+                      {name: dataset[name].to_numpy()[index] for name in variables})
     dataset.attrs.update({"seed": seed, "samples": samples, "sampling": method})
     return dataset

@@ -5,7 +5,9 @@ The ensemble engine (``model.ensemble``) integrates ``n`` parameter sets at once
 grid (paths are interpolated linearly, holding the end values, exactly as PySD does), for
 one parameter set shared by all members or one set per member, and applies per-run draws:
 ``replace`` sets the value, ``shift`` adds to every point, ``scale`` multiplies every
-point. PySD runs (``qdsim.simulation``) use the same converter on the paths' own years.
+point; a mode ending in ``_after_observed`` acts only after 2020
+(``qdsim.uncertainty.draw_mode``), ramping in over 2020-2021. PySD runs
+(``qdsim.simulation``) use the same converter on the paths' own years.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from model import MODEL_PATH
 from model.ensemble import EnsembleError, EnsembleModel
 from qdsim.errors import EngineError
 from qdsim.scenario import ParameterValue
+from qdsim.uncertainty import AFTER_OBSERVED, LAST_OBSERVED_YEAR
 
 
 @lru_cache(maxsize=1)
@@ -68,13 +71,22 @@ def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, 
     for name, draw in (draws or {}).items():
         draw = np.asarray(draw, dtype=float)
         mode = (modes or {}).get(name, "replace")
-        if mode == "replace":
+        after_observed = mode.endswith(AFTER_OBSERVED)
+        mode = mode.removesuffix(AFTER_OBSERVED)
+        if mode == "replace" and not after_observed:
             inputs[name] = draw
             continue
         base = inputs.get(name, ensemble_model().constants[name])
         base = np.asarray(base, dtype=float)
+        if after_observed:  # (n, steps): the scenario's value up to 2020, the draw after
+            base = np.broadcast_to(base if base.ndim == 2 else base[None, None],
+                                   (1, times.size))
+            weight = np.clip(times - LAST_OBSERVED_YEAR, 0.0, 1.0)[None, :]
         column = draw[:, None] if base.ndim == 2 else draw
-        inputs[name] = base + column if mode == "shift" else base * column
+        changed = {"replace": np.broadcast_to(column, np.broadcast_shapes(base.shape,
+                                                                          column.shape)),
+                   "shift": base + column, "scale": base * column}[mode]
+        inputs[name] = base + weight * (changed - base) if after_observed else changed
     return inputs
 
 

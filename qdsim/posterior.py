@@ -11,6 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -29,6 +30,8 @@ def read_posterior(path: Path | str) -> tuple[pd.DataFrame, pd.Series]:
     with xr.open_dataset(path, engine="h5netcdf") as opened:
         draws = opened["draws"].load()
         estimate = opened["estimate"].load()
+    if not (np.isfinite(draws.to_numpy()).all() and np.isfinite(estimate.to_numpy()).all()):
+        raise ValueError("the posterior sample holds NaN or infinite values")
     names = [str(p) for p in draws["parameter"].values]
     return (pd.DataFrame(draws.to_numpy(), columns=names),
             pd.Series(estimate.to_numpy(), index=names))

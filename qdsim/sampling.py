@@ -18,7 +18,7 @@ from model.parameters import parameter_catalogue
 from qdsim.errors import ScenarioError
 from qdsim.posterior import cached_posterior
 from qdsim.scenario import Scenario
-from qdsim.uncertainty import transform, unit_samples
+from qdsim.uncertainty import draw_mode, transform, unit_samples
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def draws_from_unit(scenario: Scenario, unit: np.ndarray) -> Design:
                                 " an uncertain draw must 'shift' or 'scale' it",
                                 key=name)
         draws[name] = transform(spec, unit[:, column], catalogue[name])
-        modes[name] = spec["apply"]
+        modes[name] = draw_mode(spec, catalogue[name])
         sampled[name] = draws[name]
     files = {scenario.uncertain[name]["file"] for name in posterior}
     if len(files) > 1:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +35,15 @@ import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
 from qdsim.errors import ScenarioError, suggest
-from qdsim.uncertainty import parse_uncertain
+from qdsim.uncertainty import check_applied_support, parse_uncertain
+from qdsim.validation import (
+    SAFE_NAME,
+    child_node,
+    is_finite_number,
+    is_safe_name,
+    key_lines,
+    load_yaml,
+)
 
 #: A parameter value: a constant, or a path of (year [year], value) points.
 ParameterValue = float | tuple[tuple[float, float], ...]
@@ -47,7 +54,11 @@ TOP_LEVEL_KEYS = ("name", "title", "description", "extends", "parameters", "unce
 CALIBRATION_PROVENANCE = ("date_utc", "data_file", "data_sha256", "window", "chi_square",
                           "model_sha256", "seed")
 SHIPPED_SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
-SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: Most files in one ``extends`` chain.
+MAX_EXTENDS = 32
+#: Path years and the years of a relative change lie in this span [year].
+YEAR_SPAN = (1950, 2100)
+__all__ = ["SAFE_NAME", "Scenario", "load_scenario", "load_scenarios", "suggest"]
 
 
 @dataclass(frozen=True)
@@ -92,46 +103,26 @@ class _Document:
 
 
 def _read_document(path: Path) -> _Document:
-    if not path.is_file():
-        raise ScenarioError(path, "file not found")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ScenarioError(path, f"cannot read the file: {error}") from error
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = error.problem or error.context or "malformed YAML"
-        raise ScenarioError(path, f"malformed YAML: {problem}", line=line) from error
-    except yaml.YAMLError as error:
-        raise ScenarioError(path, f"malformed YAML: {error}") from error
-    finally:
-        loader.dispose()
+    # Every value used is checked to be finite below; the calibration record may hold
+    # undefined fit statistics (.nan).
+    document = load_yaml(path, ScenarioError, finite_only=False)
+    data, node = document.data, document.node
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
         raise ScenarioError(path, "a scenario file must be a mapping of keys to values", line=1)
     return _Document(path, data, _key_lines(node), node)
 
 
-def _key_lines(node: yaml.MappingNode) -> dict[str, int]:
-    return {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
-
-
-def _child_node(node: yaml.MappingNode, key: str) -> yaml.Node | None:
-    for key_node, value_node in node.value:
-        if str(key_node.value) == key:
-            return value_node
-    return None
+_key_lines = key_lines
+_child_node = child_node
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return is_finite_number(value)
 
 
 def _check_value(path: Path, line: int, key: str, value: Any, info: ParameterInfo) -> float:
+    if _is_number(value) is False and isinstance(value, float):
+        raise ScenarioError(path, f"value {value} is not a finite number", line=line, key=key)
     if not _is_number(value):
         raise ScenarioError(
             path,
@@ -170,12 +161,20 @@ class RelativeChange:
 RELATIVE_KEYS = ("shift", "scale", "start", "full")
 
 
+def _looks_like_year(key: str) -> bool:
+    return key.strip().lstrip("+-").replace(".", "", 1).isdigit()
+
+
 def _parse_relative(path: Path, line: int, key: str, value: dict) -> RelativeChange:
-    unknown = [k for k in value if k not in RELATIVE_KEYS]
+    unknown = [str(k) for k in value if k not in RELATIVE_KEYS]
     kinds = [k for k in ("shift", "scale") if k in value]
     if unknown or len(kinds) != 1:
-        raise ScenarioError(path, "a relative change takes one of 'shift' or 'scale' and"
-                            " optional 'start' and 'full' years", line=line, key=key)
+        problem = (f"unknown key '{unknown[0]}'{suggest(unknown[0], RELATIVE_KEYS)} in a"
+                   " relative change; allowed: shift or scale, and optional start and full"
+                   " years") if unknown else (
+            "a relative change takes exactly one of 'shift' or 'scale', and optional"
+            " 'start' and 'full' years")
+        raise ScenarioError(path, problem, line=line, key=key)
     numbers = {}
     for entry in RELATIVE_KEYS:
         if entry in value:
@@ -183,6 +182,9 @@ def _parse_relative(path: Path, line: int, key: str, value: dict) -> RelativeCha
                 raise ScenarioError(path, f"'{entry}' must be a number, got {value[entry]!r}",
                                     line=line, key=key)
             numbers[entry] = float(value[entry])
+            if entry in ("start", "full") and not YEAR_SPAN[0] <= numbers[entry] <= YEAR_SPAN[1]:
+                raise ScenarioError(path, f"'{entry}' {numbers[entry]:g} is not a year in"
+                                    f" {YEAR_SPAN[0]}-{YEAR_SPAN[1]}", line=line, key=key)
     start, full = numbers.get("start"), numbers.get("full")
     if start is None and full is not None:
         start = full - 1
@@ -238,7 +240,8 @@ def _parse_parameter(document: _Document, parameters_node: yaml.MappingNode, key
     line = _key_lines(parameters_node)[key]
     if not isinstance(value, dict):
         return _check_value(path, line, key, value, info)
-    if any(str(k) in ("shift", "scale") for k in value):
+    if any(isinstance(k, str) and not _looks_like_year(k) for k in value):
+        # Words as keys make a relative change (a typo such as 'sacle' is named there).
         if not info.time_varying and ("start" in value or "full" in value):
             raise ScenarioError(path, "a start value takes a single number, not a path over"
                                 " years", line=line, key=key)
@@ -254,9 +257,9 @@ def _parse_parameter(document: _Document, parameters_node: yaml.MappingNode, key
     points: list[tuple[float, float]] = []
     for year, point_value in value.items():
         point_line = point_lines.get(str(year), line)
-        if not _is_number(year):
-            raise ScenarioError(path, f"path year {year!r} is not a number", line=point_line,
-                                key=key)
+        if not _is_number(year) or not YEAR_SPAN[0] <= float(year) <= YEAR_SPAN[1]:
+            raise ScenarioError(path, f"path year {year!r} is not a year in"
+                                f" {YEAR_SPAN[0]}-{YEAR_SPAN[1]}", line=point_line, key=key)
         if points and float(year) <= points[-1][0]:
             raise ScenarioError(
                 path,
@@ -350,6 +353,9 @@ def load_scenario(path: Path | str) -> Scenario:
             raise ScenarioError(chain[-1].path, f"cycle in extends: {cycle}",
                                 line=chain[-1].lines.get("extends"), key="extends")
         seen.append(current)
+        if len(seen) > MAX_EXTENDS:
+            raise ScenarioError(chain[-1].path, f"more than {MAX_EXTENDS} files in the"
+                                " extends chain", key="extends")
         document = _read_document(current)
         _validate_top_level(document)
         chain.append(document)
@@ -358,21 +364,32 @@ def load_scenario(path: Path | str) -> Scenario:
     merged: dict[str, ParameterValue] = {}
     origins: dict[str, str] = {}
     uncertain: dict[str, Mapping[str, Any]] = {}
+    uncertain_lines: dict[str, tuple[Path, int | None]] = {}
+    description: str | None = None
     for document in reversed(chain):  # root first, then each child overrides
-        for name, (value, origin) in _parse_parameters(document, catalogue).items():
+        parsed = _parse_parameters(document, catalogue)
+        for name, (value, origin) in parsed.items():
             if isinstance(value, RelativeChange):
                 value = _apply_relative(document.path, name, value,
                                         merged.get(name, catalogue[name].default),
                                         catalogue[name])
             merged[name] = value
             origins[name] = origin
-        uncertain.update(parse_uncertain(document.path, document.data.get("uncertain"),
-                                         _child_node(document.node, "uncertain"),
-                                         document.lines.get("uncertain"), catalogue))
+        block = _child_node(document.node, "uncertain")
+        lines = _key_lines(block)
+        for name, spec in parse_uncertain(document.path, document.data.get("uncertain"), block,
+                                          document.lines.get("uncertain"), catalogue).items():
+            uncertain[name] = spec
+            uncertain_lines[name] = (document.path, lines.get(name))
+        description = _description(document, description, parsed)
+    for name, spec in uncertain.items():
+        where, line = uncertain_lines[name]
+        check_applied_support(where, line, name, spec,
+                              merged.get(name, catalogue[name].default), catalogue[name])
 
     leaf = chain[0]
     name = leaf.data.get("name")
-    if not isinstance(name, str) or not SAFE_NAME.match(name) or ".." in name:
+    if not is_safe_name(name):
         raise ScenarioError(
             leaf.path,
             f"name {name!r} is not a safe file name (letters, digits, '_', '-', '.';"
@@ -380,7 +397,7 @@ def load_scenario(path: Path | str) -> Scenario:
             line=leaf.lines.get("name", 1),
             key="name",
         )
-    title = leaf.data.get("title")
+    title = leaf.data.get("title", {"zh": name, "en": name} if len(chain) > 1 else None)
     if not isinstance(title, dict) or not all(
         isinstance(title.get(lang), str) and title.get(lang).strip() for lang in ("zh", "en")
     ):
@@ -392,11 +409,12 @@ def load_scenario(path: Path | str) -> Scenario:
     if provenance:
         source = next(d.path for d in chain if isinstance(d.data.get("calibration"), dict))
         provenance["file"] = source.name
+        check_posterior_hash(source, calibration)
     return Scenario(
         name=name,
         title_zh=title["zh"].strip(),
         title_en=title["en"].strip(),
-        description=_text_field(leaf, "description"),
+        description=description,
         path=leaf.path,
         chain=tuple(document.path for document in chain),
         parameters=MappingProxyType(dict(sorted(merged.items()))),
@@ -404,6 +422,30 @@ def load_scenario(path: Path | str) -> Scenario:
         uncertain=MappingProxyType(uncertain),
         calibration=MappingProxyType(provenance),
     )
+
+
+def _description(document: _Document, inherited: str | None, parsed: Mapping) -> str:
+    """The file's description; for a file that extends another and gives none, the
+    parent's description followed by the parameters this file changes."""
+    if "description" in document.data or inherited is None:
+        return _text_field(document, "description")
+    name = document.data.get("name", document.path.stem)
+    changes = ", ".join(f"{key} = {json.dumps(document.data['parameters'][key], default=str)}"
+                        for key in parsed) or "no parameter changed"
+    return f"{inherited} What-if '{name}': {changes}."
+
+
+def check_posterior_hash(source: Path, calibration: Mapping[str, Any]) -> None:
+    """A calibrated scenario file and its posterior sample are one unit: when the file
+    records the sample's SHA-256, the sample beside it must have that hash."""
+    recorded, name = calibration.get("posterior_sha256"), calibration.get("posterior_file")
+    if not recorded or not isinstance(name, str) or not is_safe_name(name):
+        return
+    sample = source.parent / name
+    if sample.is_file() and hashlib.sha256(sample.read_bytes()).hexdigest() != recorded:
+        raise ScenarioError(source, f"the posterior sample {name} does not match this file"
+                            " (an interrupted 'qdsim calibrate'?); rerun 'qdsim calibrate'",
+                            key="calibration")
 
 
 def load_scenarios(paths: list[Path | str]) -> list[Scenario]:

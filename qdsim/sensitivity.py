@@ -43,9 +43,13 @@ def sobol_indices(factors: Sequence[str], evaluate: Callable[[np.ndarray], np.nd
     result = {key: np.empty((columns.shape[1], len(factors))) for key in keys}
     for index in range(columns.shape[1]):
         column = columns[:, index]
-        if np.ptp(column) == 0 or not np.all(np.isfinite(column)):
+        if not np.all(np.isfinite(column)):
             for key in keys:
                 result[key][index] = np.nan
+            continue
+        if np.ptp(column) == 0:  # no variance to explain (e.g. an observed year): none
+            for key in keys:     # of it is due to any factor
+                result[key][index] = 0.0
             continue
         indices = analyze.analyze(problem, column, calc_second_order=False, seed=seed,
                                   conf_level=confidence, num_resamples=200)

@@ -158,7 +158,12 @@ def _run_one(scenario: Scenario, engine: str, chosen: Design | None, variables: 
                          time_step=step, final_time=float(years[-1]))
     except ModelError as error:
         raise EngineError(f"scenario '{scenario.name}': {error}") from error
-    return {name: frame[name].to_numpy(dtype=float) for name in variables}
+    runs = {name: frame[name].to_numpy(dtype=float) for name in variables}
+    for name, values in runs.items():
+        if not np.isfinite(values).all():
+            raise EngineError(f"scenario '{scenario.name}': the model gave NaN or infinite"
+                              f" values of '{name}'; its values leave the model's valid domain")
+    return runs
 
 
 def run_scenarios(scenarios: Sequence[Scenario], *, time_step: float | None = None,

@@ -20,6 +20,7 @@ import yaml
 
 from qdsim.errors import TargetError, suggest
 from qdsim.messages import message
+from qdsim.validation import is_finite_number, is_safe_name, load_yaml
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent.parent / "scenarios" / "targets" / (
     "plan_targets.yaml")
@@ -73,20 +74,24 @@ def _entry(path: Path, line: int, raw: dict) -> Target:
     for key in REQUIRED:
         if key not in raw:
             raise fail("missing key", key)
-    if raw["statistic"] not in STATISTICS:
+    if not is_safe_name(raw["id"]):
+        raise fail("expected an id of letters, digits, '_', '-', '.'", "id")
+    if not isinstance(raw["statistic"], str) or raw["statistic"] not in STATISTICS:
         raise fail(f"unknown statistic; allowed: {', '.join(STATISTICS)}", "statistic")
-    if raw["comparator"] not in COMPARATORS:
+    if not isinstance(raw["comparator"], str) or raw["comparator"] not in COMPARATORS:
         raise fail(f"unknown comparator; allowed: {', '.join(COMPARATORS)}", "comparator")
+    if not _is_year(raw["plan_line"], 1, 100_000):
+        raise fail("expected the plan's line number", "plan_line")
     value = raw["value"]
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise fail("expected a number or null", "value")
+    if value is not None and not is_finite_number(value):
+        raise fail("expected a finite number or null", "value")
     period = raw.get("period")
     if raw["statistic"] in ("mean_growth", "total", "change"):
         if (not isinstance(period, list) or len(period) != 2
-                or not all(isinstance(y, int) for y in period) or period[0] > period[1]):
+                or not all(_is_year(y) for y in period) or period[0] > period[1]):
             raise fail("expected [first_year, last_year]", "period")
         period = (int(period[0]), int(period[1]))
-    elif raw["statistic"] == "value" and not isinstance(raw.get("year"), int):
+    elif raw["statistic"] == "value" and not _is_year(raw.get("year")):
         raise fail("expected the target year", "year")
     return Target(
         id=str(raw["id"]), name_zh=str(raw["name_zh"]), name_en=str(raw["name_en"]),
@@ -99,21 +104,15 @@ def _entry(path: Path, line: int, raw: dict) -> Target:
     )
 
 
+def _is_year(value, low: int = 1950, high: int = 2100) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def load_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
     """Read and check the targets file (a YAML list of target entries)."""
     path = Path(path)
-    if not path.is_file():
-        raise TargetError(path, "targets file not found")
-    loader = yaml.SafeLoader(path.read_text(encoding="utf-8"))
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        raise TargetError(path, f"malformed YAML: {error.problem}",
-                          line=None if mark is None else mark.line + 1) from error
-    finally:
-        loader.dispose()
+    document = load_yaml(path, TargetError, what="targets file")
+    data, node = document.data, document.node
     if not isinstance(data, list) or not isinstance(node, yaml.SequenceNode):
         raise TargetError(path, "expected a list of targets", line=1)
     targets = []
@@ -129,22 +128,47 @@ def load_targets(path: Path | str = DEFAULT_TARGETS) -> list[Target]:
     return targets
 
 
+#: Values a target may take, by unit [target unit]: a fraction (growth, change, share)
+#: beyond ±100% is out of range; a year lies in the projection's century.
+OVERRIDE_RANGES = {"fraction": (-1.0, 1.0), "year": (2015.0, 2100.0)}
+
+
+def _override_value(text: str, target: Target, value_text: str) -> float:
+    """The value of ``--set-target ID=VALUE``: in the target's unit, or for a fraction
+    also in percent as the tables show it (``-20.5%``); refused outside its range."""
+    percent = value_text.endswith("%")
+    try:
+        value = float(value_text.removesuffix("%"))
+    except ValueError:
+        raise TargetError(None, f"--set-target '{text}': '{value_text}' is not a number",
+                          key=target.id) from None
+    if not math.isfinite(value):
+        raise TargetError(None, f"--set-target '{text}': value must be finite", key=target.id)
+    if percent:
+        if target.unit != "fraction":
+            raise TargetError(None, f"--set-target '{text}': '%' applies to fractions only;"
+                              f" give the value in {target.unit}", key=target.id)
+        value /= 100.0
+    low, high = OVERRIDE_RANGES.get(target.unit, (0.0, math.inf) if target.statistic in (
+        "value", "total") else (-math.inf, math.inf))
+    if not low <= value <= high:
+        hint = (f"; as a fraction, {value / 100:g} (or write {value:g}%)"
+                if target.unit == "fraction" and abs(value) <= 100 else "")
+        raise TargetError(None, f"--set-target '{text}': {value:g} is outside the allowed"
+                          f" range [{low:g}, {high:g}] {target.unit}{hint}", key=target.id)
+    return value
+
+
 def apply_overrides(targets: Sequence[Target], overrides: Sequence[str]) -> list[Target]:
-    """Set target values from ``ID=VALUE`` strings (model unit), e.g. for unset quotas."""
+    """Set target values from ``ID=VALUE`` strings (model unit, or ``-14.5%`` for a
+    fraction), e.g. for unset quotas."""
     by_id = {t.id: t for t in targets}
     for text in overrides:
         identifier, sep, value_text = text.partition("=")
         if not sep or identifier not in by_id:
             raise TargetError(None, f"--set-target '{text}': expected ID=VALUE with a known id"
                               f"{suggest(identifier, tuple(by_id))}", key=identifier or None)
-        try:
-            value = float(value_text)
-        except ValueError as error:
-            raise TargetError(None, f"--set-target '{text}': '{value_text}' is not a number",
-                              key=identifier) from error
-        if not math.isfinite(value):
-            raise TargetError(None, f"--set-target '{text}': value must be finite",
-                              key=identifier)
+        value = _override_value(text, by_id[identifier], value_text.strip())
         by_id[identifier] = replace(by_id[identifier], value=value)
     return [by_id[t.id] for t in targets]
 

@@ -33,6 +33,7 @@ from scipy.stats import qmc
 from model.parameters import ParameterInfo
 from qdsim.errors import ScenarioError, suggest
 from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
+from qdsim.validation import is_finite_number
 
 REQUIRED_FIELDS = {
     "uniform": ("low", "high"),
@@ -51,6 +52,7 @@ OPTIONAL_FIELDS = {
     "posterior": ("file",),
 }
 APPLY_MODES = ("replace", "shift", "scale")
+MAX_CHOICES = 1000
 SAMPLING_METHODS = ("lhs", "sobol")
 
 
@@ -59,8 +61,8 @@ def _fail(path: Path, line: int | None, key: str, message: str) -> ScenarioError
 
 
 def _number(path: Path, line: int | None, key: str, field: str, value: Any) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        raise _fail(path, line, key, f"'{field}' must be a number, got {value!r}")
+    if not is_finite_number(value):
+        raise _fail(path, line, key, f"'{field}' must be a finite number, got {value!r}")
     return float(value)
 
 
@@ -70,11 +72,11 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
         raise _fail(path, line, key, "expected a mapping such as"
                     " {distribution: uniform, low: ..., high: ...}")
     distribution = spec.get("distribution")
-    if distribution not in REQUIRED_FIELDS:
+    if not isinstance(distribution, str) or distribution not in REQUIRED_FIELDS:
         raise _fail(path, line, key, f"distribution {distribution!r} unknown; allowed:"
                     f" {', '.join(REQUIRED_FIELDS)}")
     apply = spec.get("apply", "replace")
-    if apply not in APPLY_MODES:
+    if not isinstance(apply, str) or apply not in APPLY_MODES:
         raise _fail(path, line, key, f"apply {apply!r} unknown; allowed: {', '.join(APPLY_MODES)}")
     allowed = {"distribution", "apply", *REQUIRED_FIELDS[distribution],
                *OPTIONAL_FIELDS[distribution]}
@@ -90,8 +92,9 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
         return MappingProxyType(_posterior_spec(path, line, key, spec))
     if distribution == "choice":
         values = spec["values"]
-        if not isinstance(values, list) or not values:
-            raise _fail(path, line, key, "'values' must be a non-empty list of numbers")
+        if not isinstance(values, list) or not values or len(values) > MAX_CHOICES:
+            raise _fail(path, line, key, "'values' must be a non-empty list of at most"
+                        f" {MAX_CHOICES} numbers")
         parsed["values"] = tuple(_number(path, line, key, "values", v) for v in values)
         weights = spec.get("weights", [1.0] * len(values))
         if not isinstance(weights, list) or len(weights) != len(values):
@@ -143,6 +146,16 @@ def _check_consistency(path: Path, line: int | None, key: str, spec: dict[str, A
         raise _fail(path, line, key, "'sd' must be positive")
     if distribution == "lognormal" and (spec["median"] <= 0 or spec["sigma"] <= 0):
         raise _fail(path, line, key, "'median' and 'sigma' must be positive")
+    if distribution in ("normal", "lognormal"):
+        low, high = _support(spec)
+        if distribution == "normal":
+            shape = stats.norm(spec["mean"], spec["sd"])
+        else:
+            shape = stats.lognorm(s=spec["sigma"], scale=spec["median"])
+            low = max(low, 0.0)
+        if not low < high or not shape.cdf(high) - shape.cdf(low) > 1e-9:
+            raise _fail(path, line, key, "'low' and 'high' leave (almost) no probability"
+                        f" to the {distribution} distribution; bring them around its centre")
     if spec["apply"] == "replace":
         support = _support(spec)
         if support[0] < info.minimum or support[1] > info.maximum:
@@ -157,6 +170,63 @@ def _support(spec: Mapping[str, Any]) -> tuple[float, float]:
     if distribution in ("uniform", "triangular"):
         return spec["low"], spec["high"]
     return spec.get("low", -np.inf), spec.get("high", np.inf)
+
+
+#: The last observed year: a draw on an assumption over time (not a start value, not the
+#: calibration posterior) acts from the next year on, so 2015-2020 stay as observed; the
+#: change ramps in linearly over the year 2020-2021, like ``qdsim solve``'s changes.
+LAST_OBSERVED_YEAR = 2020
+#: Suffix of a draw mode that acts only after :data:`LAST_OBSERVED_YEAR`.
+AFTER_OBSERVED = "_after_observed"
+
+
+def draw_mode(spec: Mapping[str, Any], info: ParameterInfo) -> str:
+    """How the engine applies a draw of ``spec``: its ``apply`` mode, acting only after the
+    observed years for a time-varying parameter (``shift_after_observed`` ...)."""
+    if spec["distribution"] == "posterior" or not info.time_varying:
+        return spec["apply"]
+    return spec["apply"] + AFTER_OBSERVED
+
+
+def _affected_values(base: Any, info: ParameterInfo) -> list[float]:
+    """The scenario's values a draw acts on: the constant, or the path's values from the
+    last observed year on (earlier points stay as observed) [parameter unit]."""
+    if not isinstance(base, tuple):
+        return [float(base)]
+    years = [year for year, _ in base]
+    values = [value for _, value in base]
+    if not info.time_varying:
+        return values
+    later = [value for year, value in base if year > LAST_OBSERVED_YEAR]
+    return [float(np.interp(LAST_OBSERVED_YEAR, years, values)), *later]
+
+
+def check_applied_support(path: Path, line: int | None, key: str, spec: Mapping[str, Any],
+                          base: Any, info: ParameterInfo) -> None:
+    """Every value a draw can give, once applied to the scenario's value ``base`` (a
+    constant or a path), lies inside the parameter's allowed range."""
+    distribution, apply = spec["distribution"], spec["apply"]
+    if distribution == "posterior":
+        return
+    if apply == "replace":
+        if isinstance(base, tuple):
+            raise _fail(path, line, key, "the scenario gives a path for this parameter; an"
+                        " uncertain draw must 'shift' or 'scale' it (add apply: shift)")
+        return  # the support itself was checked against the range when parsed
+    low, high = _support(spec)
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise _fail(path, line, key, f"a {distribution} draw that is applied as '{apply}'"
+                    " needs finite 'low' and 'high' bounds")
+    for value in _affected_values(base, info):
+        if apply == "shift":
+            reach = (value + low, value + high)
+        else:
+            reach = (min(value * low, value * high), max(value * low, value * high))
+        if not (np.isfinite(reach[0]) and np.isfinite(reach[1])) or \
+                reach[0] < info.minimum or reach[1] > info.maximum:
+            raise _fail(path, line, key, f"applied as '{apply}' to {value:g}, draws reach"
+                        f" [{reach[0]:g}, {reach[1]:g}], outside the allowed range"
+                        f" [{info.minimum:g}, {info.maximum:g}] {info.unit}")
 
 
 def parse_uncertain(path: Path, raw: Any, node: yaml.Node | None, line: int | None,

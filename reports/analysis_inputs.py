@@ -24,6 +24,7 @@ from typing import Any
 from qdsim.analysis_files import KINDS as KINDS
 from qdsim.analysis_files import AnalysisFile, read_analysis_file
 from qdsim.errors import ResultsError
+from qdsim.validation import read_text
 
 ANALYSIS_SUFFIX = ".json"
 
@@ -72,6 +73,25 @@ def number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _json_constant(name: str) -> None:
+    """``NaN`` (an undefined value, as older files wrote it) reads as null; infinities are
+    refused."""
+    if name == "NaN":
+        return None
+    raise _NotFinite(name)
+
+
+def _json_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotFinite(text[:30])
+    return value
+
+
 def read_analysis(path: Path | str) -> Analysis:
     """Read and check one analysis file; ``ResultsError`` (one line) when it is missing,
     not JSON, not a qdsim analysis, of an unknown kind or lacking what its kind needs."""
@@ -79,16 +99,17 @@ def read_analysis(path: Path | str) -> Analysis:
     if not path.is_file():
         raise ResultsError(path, "analysis file not found" if not path.exists()
                            else "an analysis must be a JSON file, not a folder")
+    text = read_text(path, ResultsError, what="analysis file")
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ResultsError(path, f"cannot read the analysis file ({error.strerror or error})"
-                           ) from error
-    except UnicodeDecodeError as error:
-        raise ResultsError(path, "not a readable JSON file (not UTF-8 text)") from error
+        document = json.loads(text, parse_constant=_json_constant, parse_float=_json_float)
+    except _NotFinite as error:
+        raise ResultsError(path, f"not a valid analysis: {error} is not a finite number"
+                           ) from None
     except json.JSONDecodeError as error:
         raise ResultsError(path, f"not a readable JSON file ({error.msg} at line"
                            f" {error.lineno}, column {error.colno})") from error
+    except RecursionError:
+        raise ResultsError(path, "not a valid analysis: nested too deeply") from None
     record = read_analysis_file(path, document)
     return Analysis(path, record.qdsim_analysis, document, record)
 

@@ -8,6 +8,7 @@ it was. An existing destination is replaced only if it is an earlier qdsim repor
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -26,6 +27,7 @@ from qdsim import __version__
 from qdsim.errors import QdsimError, ResultsError
 from qdsim.messages import scenario_title, text
 from qdsim.targets import Target, load_targets
+from qdsim.validation import disk_error
 from reports.analyses import AnalysisChart, AnalysisView, analysis_views
 from reports.analysis_inputs import (
     check_models,
@@ -105,11 +107,51 @@ def check_destination(out: Path, result_paths: Sequence[Path]) -> None:
                                " report would replace; choose another folder")
 
 
+def _staging_prefix(out: Path, pid: int | None = None) -> str:
+    return f".{out.name}.{os.getpid() if pid is None else pid}."
+
+
+def clear_stale_staging(out: Path) -> list[Path]:
+    """Remove the staging folders beside ``out`` left by a killed report: those named
+    after a process that no longer runs (``.<name>.<pid>.*.tmp`` or ``.old``)."""
+    removed = []
+    if not out.parent.is_dir():
+        return removed
+    for folder in out.parent.glob(f".{glob.escape(out.name)}.*"):
+        parts = folder.name[len(out.name) + 2:].split(".")
+        if not folder.is_dir() or folder.suffix not in (".tmp", ".old") or folder.is_symlink():
+            continue
+        if folder.stat().st_uid != os.getuid():
+            continue
+        if parts[0].isdigit() and _process_alive(int(parts[0])):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    if removed:
+        log.info("removed %d staging folders of interrupted reports", len(removed))
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
 @contextmanager
 def staging_folder(out: Path):
-    """Yield an empty temporary folder beside ``out``; rename it onto ``out`` on success."""
+    """Yield an empty temporary folder beside ``out``; rename it onto ``out`` on success.
+
+    Its name holds this process's id, so that the next report removes it if this one is
+    killed (:func:`clear_stale_staging`)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+    clear_stale_staging(out)
+    staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=_staging_prefix(out),
+                                    suffix=".tmp"))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(staging, 0o777 & ~umask)
@@ -117,7 +159,7 @@ def staging_folder(out: Path):
     try:
         yield staging
         if out.exists():
-            previous = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.",
+            previous = Path(tempfile.mkdtemp(dir=out.parent, prefix=_staging_prefix(out),
                                              suffix=".old"))
             os.replace(out, previous / "report")
         try:
@@ -127,7 +169,7 @@ def staging_folder(out: Path):
                 os.replace(previous / "report", out)
             raise
     except OSError as error:
-        raise ResultsError(out, f"cannot write the report: {error.strerror or error}") from error
+        raise ResultsError(None, disk_error(out, error, "the report")) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if previous is not None:

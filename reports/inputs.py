@@ -17,7 +17,7 @@ import numpy as np
 import xarray as xr
 
 from qdsim.errors import ResultsError
-from qdsim.outputs import read_results
+from qdsim.outputs import check_finite, read_results
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,7 @@ def read_one(path: Path) -> xr.Dataset:
         dataset = dataset.load()
     except Exception as error:  # zarr/dask raise many types for a damaged store
         raise ResultsError(path, f"cannot read the results ({error})") from error
+    check_finite(path, dataset)
     if str(dataset.attrs.get("complete", 1)) in ("0", "False", "false"):
         raise ResultsError(path, "the batch is unfinished; rerun the same `qdsim batch`"
                            " command to complete it")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -64,5 +65,20 @@ def render_all(jobs: Sequence[ChartJob], workers: int | None = None) -> list[dic
     if workers == 1 or len(jobs) < 2:
         return [render(job) for job in jobs]
     log.info("drawing %d charts in %d processes", len(jobs), workers)
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_context()) as pool:
+    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=_context(),
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         return list(pool.map(render, jobs))
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker: be killed when the parent process dies (even by ``kill -9``), so a
+    killed report leaves no chart workers running (Linux ``PR_SET_PDEATHSIG``)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the parent check below remains
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)

@@ -38,7 +38,7 @@ def test_design_is_seeded_and_respects_distributions(baseline):
     # Latin hypercube: exactly one draw in each of the 500 equal-probability strata.
     strata = np.floor((sensitivity - 2) / 8 * 500).astype(int)
     assert sorted(strata) == list(range(500))
-    assert first.modes["cny_per_usd"] == "shift"
+    assert first.modes["cny_per_usd"] == "shift_after_observed"  # 2015-2020 stay observed
 
 
 def test_posterior_parameters_are_drawn_as_whole_rows(baseline):
@@ -85,7 +85,7 @@ def test_resume_recomputes_only_missing_chunks(baseline, tmp_path):
     store = run_batch([baseline], tmp_path / "resumed", samples=60, seed=4, chunk_size=20,
                       variables=VARIABLES)
     # Simulate an interruption: one chunk's marker gone and its region overwritten.
-    (store.parent / "batch.zarr.progress" / "0-1").unlink()
+    (store / ".qdsim_progress" / "0-1").unlink()
     xr.Dataset({"population": (("scenario", "sample", "year"), np.full((1, 20, 21), -1.0))}
                ).to_zarr(store, region={"scenario": slice(0, 1), "sample": slice(20, 40),
                                          "year": slice(None)}, zarr_format=2)
@@ -139,21 +139,22 @@ def test_kill_9_mid_batch_then_rerun_loses_and_duplicates_nothing(scenario_dir, 
     process = subprocess.Popen([*arguments, "--out", str(interrupted)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                cwd=scenario_dir.parent)
-    progress = interrupted / "batch.zarr.progress"
+    progress = interrupted / "batch.zarr" / ".qdsim_progress"
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
         if progress.is_dir() and len(os.listdir(progress)) >= 3:
             break
         time.sleep(0.02)
-    if process.poll() is None:
-        os.kill(process.pid, signal.SIGKILL)
+    os.kill(process.pid, signal.SIGKILL)  # raises if the batch had already ended
     process.wait()
     finished_before = len(os.listdir(progress))
+    # The kill interrupted the batch: it died of SIGKILL with chunks still to do.
+    assert process.returncode == -signal.SIGKILL
+    assert 3 <= finished_before < 60
     subprocess.run([*arguments, "--out", str(interrupted)], check=True,
                    capture_output=True, cwd=scenario_dir.parent)
     subprocess.run([*arguments, "--out", str(tmp_path / "whole")], check=True,
                    capture_output=True, cwd=scenario_dir.parent)
-    assert finished_before < 60 or process.returncode == 0
     assert len(os.listdir(progress)) == 60
     resumed, whole = read_results(interrupted / "batch.zarr"), read_results(
         tmp_path / "whole" / "batch.zarr")
