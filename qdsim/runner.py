@@ -35,6 +35,7 @@ OUTPUT_VARIABLES = (
     "energy_consumption", "energy_intensity", "co2_emissions", "co2_intensity",
     "non_fossil_share", "housing_floor_area", "housing_completions", "floor_area_per_capita",
     "house_price_index", "affordability_index", "public_housing_units_completed",
+    "public_housing_units_supplied", "new_urban_jobs_wide_basis",
 )
 
 
