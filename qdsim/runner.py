@@ -36,6 +36,11 @@ OUTPUT_VARIABLES = (
     "non_fossil_share", "housing_floor_area", "housing_completions", "floor_area_per_capita",
     "house_price_index", "affordability_index", "public_housing_units_completed",
     "public_housing_units_supplied", "new_urban_jobs_wide_basis",
+    "primary_value_added", "secondary_value_added", "tertiary_value_added", "primary_share",
+    "secondary_share", "tertiary_share", "industry_energy_consumption",
+    "services_energy_consumption", "residential_energy_consumption",
+    "agriculture_energy_consumption", "coal_consumption", "oil_consumption", "gas_consumption",
+    "electricity_consumption", "grid_non_fossil_share",
 )
 
 
