@@ -51,6 +51,7 @@ class Target:
     period: tuple[int, int] | None = None
     quote: str = ""
     note: str = ""
+    definition: str = ""
 
     @property
     def when(self) -> str:
@@ -101,6 +102,7 @@ def _entry(path: Path, line: int, raw: dict) -> Target:
         qualifier=str(raw["qualifier"]), binding=str(raw["binding"]),
         year=raw.get("year"), period=period if isinstance(period, tuple) else None,
         quote=str(raw.get("quote", "")), note=str(raw.get("note", "")),
+        definition=str(raw.get("definition", "")),
     )
 
 

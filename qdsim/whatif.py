@@ -38,7 +38,11 @@ RELATED_OUTPUT = {
     "tfp_growth_rate": "gdp_real_growth",
     "investment_share": "gdp_real_growth",
     "public_housing_programme": "public_housing_units_completed",
-    "energy_intensity_decline_rate": "energy_intensity",
+    "new_capital_efficiency_advantage": "energy_intensity",
+    "efficiency_standard": "energy_intensity",
+    "electrification_rate": "electricity_consumption",
+    "coal_cap": "coal_consumption",
+    "grid_decarbonization_speed": "co2_intensity",
 }
 
 

@@ -14,10 +14,10 @@ from qdsim.ensemble_runs import simulate
 from qdsim.targets import summarize
 
 TRUTH = {"tfp_growth_rate": 0.021, "base_net_migration_rate": 0.009,
-         "energy_intensity_decline_rate": 0.045}
+         "new_capital_efficiency_advantage": 0.15}
 FREE = [FreeParameter("tfp_growth_rate", 0.0, 0.05),
         FreeParameter("base_net_migration_rate", 0.0, 0.02),
-        FreeParameter("energy_intensity_decline_rate", 0.0, 0.08)]
+        FreeParameter("new_capital_efficiency_advantage", 0.0, 0.6)]
 
 
 def synthetic_observations(seed: int) -> list[Observation]:

@@ -137,17 +137,59 @@ def test_employment_sector_identities():
     assert frame.loc[2015, "unemployment_rate"] == pytest.approx(0.032, rel=1e-12)
 
 
-def test_energy_sector_intensity_decline_and_co2_identity():
-    columns = ["energy_intensity_real", "energy_flow", "co2_flow", "carbon_factor",
-               "gdp_real_flow"]
-    frame = run(columns, {"energy_intensity_decline_rate": 0.05})
-    np.testing.assert_allclose(frame["energy_intensity_real"],
-                               euler_decay(3.134e-5, 0.05, YEARS), rtol=1e-12)
-    np.testing.assert_allclose(frame["energy_flow"],
-                               frame["energy_intensity_real"] * frame["gdp_real_flow"],
-                               rtol=1e-12)
-    np.testing.assert_allclose(frame["co2_flow"], frame["energy_flow"] * frame["carbon_factor"],
-                               rtol=1e-12)
+def test_output_by_sector_sums_to_gdp_and_services_gain_share_with_income():
+    frame = run(["primary_value_added_flow", "secondary_value_added_flow",
+                 "tertiary_value_added_flow", "gdp_real_flow", "tertiary_share",
+                 "primary_share", "income_index"])
+    np.testing.assert_allclose(frame[["primary_value_added_flow", "secondary_value_added_flow",
+                                      "tertiary_value_added_flow"]].sum(axis=1),
+                               frame["gdp_real_flow"], rtol=1e-12)
+    assert frame.loc[2015, "tertiary_share"] == pytest.approx(0.554, rel=1e-12)
+    rising = frame["income_index"].diff().dropna() > 0
+    assert (frame["tertiary_share"].diff().dropna()[rising] > 0).all()
+    assert (frame["primary_share"].diff().dropna()[rising] < 0).all()
+
+
+ENERGY_COLUMNS = ["energy_flow", "industry_energy_flow", "services_energy_flow",
+                  "residential_energy_flow", "agriculture_energy_flow", "coal_flow", "oil_flow",
+                  "gas_flow", "electricity_flow", "co2_flow", "grid_emission_factor",
+                  "industry_energy_intensity", "services_energy_intensity",
+                  "coal_demand_flow", "energy_consumption"]
+
+
+def test_energy_by_sector_and_fuel_add_up_and_co2_comes_from_fuels():
+    frame = run(ENERGY_COLUMNS)
+    sectors = frame[["industry_energy_flow", "services_energy_flow", "residential_energy_flow",
+                     "agriculture_energy_flow"]].sum(axis=1)
+    np.testing.assert_allclose(frame["energy_flow"], sectors * 1.0249, rtol=1e-12)
+    fuels = frame[["coal_flow", "oil_flow", "gas_flow", "electricity_flow"]].sum(axis=1)
+    np.testing.assert_allclose(fuels, frame["energy_flow"], rtol=1e-12)
+    co2 = (frame["coal_flow"] * 2.77 + frame["oil_flow"] * 2.15 + frame["gas_flow"] * 1.644
+           + frame["electricity_flow"] / 0.0001229 / 1000 * frame["grid_emission_factor"])
+    np.testing.assert_allclose(frame["co2_flow"], co2, rtol=1e-12)
+    assert frame.loc[2015, "energy_consumption"] == pytest.approx(2.837e7, rel=1e-12)
+
+
+def test_efficiency_improves_only_as_capital_is_replaced_or_retrofitted():
+    frozen = run(ENERGY_COLUMNS, {"investment_share": 0.0, "retrofit_rate": 0.0})
+    for column in ("industry_energy_intensity", "services_energy_intensity"):
+        np.testing.assert_allclose(frozen[column], frozen.loc[2015, column], rtol=1e-12)
+    moving = run(ENERGY_COLUMNS, {"investment_share": 0.42, "retrofit_rate": 0.0})
+    assert (moving["industry_energy_intensity"].diff().dropna() < 0).all()
+    stricter = run(ENERGY_COLUMNS, {"investment_share": 0.42, "retrofit_rate": 0.0,
+                                    "efficiency_standard": 0.2})
+    assert (stricter["industry_energy_intensity"].iloc[1:]
+            < moving["industry_energy_intensity"].iloc[1:]).all()
+
+
+def test_coal_cap_binds_and_gas_takes_the_coal_it_displaces():
+    free = run(ENERGY_COLUMNS)
+    cap = 0.5 * free["coal_demand_flow"].min()
+    capped = run(ENERGY_COLUMNS, {"coal_cap": cap})
+    np.testing.assert_allclose(capped["coal_flow"], cap, rtol=1e-12)
+    np.testing.assert_allclose(capped["coal_flow"] + capped["gas_flow"],
+                               free["coal_flow"] + free["gas_flow"], rtol=1e-9)
+    assert (capped["co2_flow"] < free["co2_flow"]).all()
 
 
 def test_housing_sector_floor_area_balance_and_public_programme():

@@ -95,6 +95,7 @@ def test_shipped_targets_cover_the_issue_list():
     assert targets["labour_productivity_2025"].value == 250_000
     assert targets["urbanization_2025"].value == 0.76
     assert targets["new_urban_jobs_2021_2025"].value == 1_750_000
+    assert targets["new_urban_jobs_local_basis_2021_2025"].value == 1_750_000
     assert targets["public_housing_2021_2025"].value == 260_000
     assert targets["co2_peak_before_2035"].statistic == "peak_year"
     assert targets["energy_intensity_2021_2025"].value is None

@@ -78,7 +78,9 @@ def test_attributions_sum_to_the_whole_gap(plan, baseline):
         assert frame["shapley"].sum() == pytest.approx(frame.attrs["difference"], rel=1e-9)
         assert set(frame["parameter"]) == {"household_registration_openness",
                                            "public_housing_programme", "tfp_growth_rate",
-                                           "total_fertility_rate"}
+                                           "total_fertility_rate", "coal_cap",
+                                           "electrification_rate", "efficiency_standard",
+                                           "grid_decarbonization_speed", "retrofit_rate"}
 
 
 def test_sampled_shapley_also_sums_exactly(plan, baseline):
@@ -122,7 +124,7 @@ def test_cli_analyses_and_errors(scenario_dir, tmp_path):
 
 
 @pytest.mark.slow
-def test_sobol_with_ten_factors_and_4096_base_samples_runs(baseline):
+def test_sobol_with_every_baseline_factor_and_4096_base_samples_runs(baseline):
     extra = {"migration_response_to_registration_openness":
              {"distribution": "uniform", "low": 0.5, "high": 2.0, "apply": "replace"},
              "job_destruction_rate":
@@ -133,5 +135,7 @@ def test_sobol_with_ten_factors_and_4096_base_samples_runs(baseline):
              {"distribution": "uniform", "low": 1.0, "high": 3.0, "apply": "replace"}}
     wider = replace(baseline, uncertain={**baseline.uncertain, **extra})
     result = target_sensitivity(wider, TARGETS["population_2025"], 4096, seed=4)
-    assert result.sizes["factor"] == 10
-    assert result.attrs["runs"] == 4096 * 12
+    # The posterior draws count as one factor; every other uncertain entry is a factor.
+    factors = 1 + sum(spec["distribution"] != "posterior" for spec in wider.uncertain.values())
+    assert factors >= 10 and result.sizes["factor"] == factors
+    assert result.attrs["runs"] == 4096 * (factors + 2)
