@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qdsim.runner import run_scenarios
 from qdsim.scenario import load_scenario
+from qdsim.simulation import run_scenarios
 
 GRID_FASTER = "  grid_decarbonization_speed: {scale: 3.0, start: 2020, full: 2022}\n"
 COAL_CAP = "  coal_cap: {2019.75: 1.0e+9, 2020: 5.71e+6, 2030: 2.86e+6}\n"

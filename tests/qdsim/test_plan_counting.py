@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qdsim.runner import run_scenarios
 from qdsim.scenario import load_scenario
+from qdsim.simulation import run_scenarios
 from qdsim.targets import DEFAULT_TARGETS, evaluate, load_targets
 
 
