@@ -43,7 +43,7 @@ def test_levers_are_grouped_by_the_sectors_of_parameters_md(explorer):
     assert sectors["tfp_growth_rate"] == "Economy"
     assert sectors["total_fertility_rate"] == "Population"
     assert sectors["public_housing_programme"] == "Housing"
-    assert sectors["energy_intensity_decline_rate"] == "Energy and CO2"
+    assert sectors["efficiency_standard"] == "Energy and CO2"
     order = [lever.sector for lever in explorer.levers.values()]
     assert order == sorted(order, key=order.index)  # each sector in one block
 
@@ -133,7 +133,7 @@ def test_uncertainty_is_the_scenario_sampling_of_qdsim_targets(explorer, baselin
                             variables=sorted({t.variable for t in targets}))
     summary = summarize_verdicts(evaluate(batch, targets), targets).set_index("target")
     for target in targets:
-        expected = summary.loc[target.id, "p_met"]
+        expected = summary.loc[target.id, "probability_met"]
         actual = projection.p_met[target.id]
         assert (actual is None and np.isnan(expected)) or actual == pytest.approx(expected)
 
