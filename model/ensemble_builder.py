@@ -22,11 +22,21 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import re
 from dataclasses import dataclass, field
 from numbers import Number
 from pathlib import Path
 
 CONTROL_NAMES = ("initial_time", "final_time", "time_step", "saveper")
+
+# Vensim's :NA: is the finite value -2^109, so that ``x = :NA:`` can be tested (Vensim's
+# documentation, "NA"). PySD's parser turns it into NaN; the engine follows Vensim.
+VENSIM_NA = -(2.0 ** 109)
+
+# A negative number literal in parentheses raised to a power, e.g. ``(-2)^2``, in the raw
+# text of an equation (PySD's parser folds both ``-2`` and ``(-2)`` into the literal -2).
+PARENTHESIZED_NEGATIVE_BASE = re.compile(
+    r"\(\s*-\s*(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*\)\s*\^")
 
 # Vensim name of each AST structure the engine cannot run, for error messages.
 UNSUPPORTED_STRUCTURES = {
@@ -172,6 +182,8 @@ class _ElementTranslator:
         kind = type(node).__name__
         if _numeric(node):
             value = float(node)
+            if value != value:  # NaN is how PySD's parser writes :NA:
+                value = VENSIM_NA
             return f"({value!r})" if value < 0 else repr(value)
         handler = getattr(self, "_" + kind, None)
         if handler is None:
@@ -187,9 +199,27 @@ class _ElementTranslator:
         self.dependencies.add(name)
         return name
 
+    def power_base(self, node) -> str:
+        """Source of ``node`` as the base of ``^``.
+
+        Vensim applies a unary minus after the power (``-2^2`` is -4), and PySD's parser
+        folds the minus of ``-2`` into the literal. A negative literal base is therefore
+        written unparenthesised (Python's ``-2.0 ** 2.0`` is -4.0), unless the equation
+        wrote it in parentheses, ``(-2)^2``, which Vensim evaluates to 4 (PySD gives -4:
+        the parser drops the parentheses; the engine follows Vensim).
+        """
+        if not (_numeric(node) and float(node) < 0):
+            return self.expression(node)
+        if self.builder.parenthesized_negative_bases(self.element, self):
+            return f"({float(node)!r})"
+        return repr(float(node))
+
     def _ArithmeticStructure(self, node) -> str:
-        codes = [self.expression(argument) for argument in node.arguments]
         operators = list(node.operators)
+        codes = [self.power_base(argument)
+                 if index < len(operators) and operators[index] == "^"
+                 else self.expression(argument)
+                 for index, argument in enumerate(node.arguments)]
         if len(codes) == 1:
             if operators[0] == "negative":
                 return f"(-{codes[0]})"
@@ -288,7 +318,8 @@ class _ElementTranslator:
 class _SpecificationBuilder:
     """Walks PySD's abstract model and fills a :class:`ModelSpecification`."""
 
-    def __init__(self, abstract_model, source_sha256: str):
+    def __init__(self, abstract_model, source_sha256: str,
+                 raw_equations: dict[str, str] | None = None):
         from pysd.builders.python.namespace import NamespaceManager
 
         sections = abstract_model.sections
@@ -302,7 +333,26 @@ class _SpecificationBuilder:
             self.namespace.add_to_namespace(element.name)
         self.cleanspace = self.namespace.cleanspace
         self.specification = ModelSpecification(source_sha256, {}, {}, {})
+        self.raw_equations = raw_equations or {}
         self.tables = self.specification.tables
+
+    def parenthesized_negative_bases(self, element: str, translator) -> bool:
+        """Whether the negative literal bases of ``^`` in ``element`` are in parentheses.
+
+        Counts ``(-number)^`` in the element's raw text against the negative literal
+        bases in its parsed form: all or none must be parenthesised (a mixture cannot be
+        told apart after parsing and is refused).
+        """
+        text = self.raw_equations.get(element, "")
+        written = len(PARENTHESIZED_NEGATIVE_BASE.findall(text))
+        if written == 0:
+            return False
+        parsed = _negative_literal_bases(
+            [component.ast for candidate in self.section.elements
+             if candidate.name == element for component in candidate.components])
+        if written != parsed:
+            raise translator.fail("both (-number)^ and -number^ in one equation")
+        return True
 
     def new_name(self, identifier: str, prefix: str) -> str:
         return self.namespace.make_python_identifier(identifier, prefix=prefix)
@@ -351,7 +401,8 @@ class _SpecificationBuilder:
         for element, identifier, node, translator in elements:
             spec.real_names[identifier] = element.name
             if _numeric(node):
-                spec.constants[identifier] = float(node)
+                value = float(node)
+                spec.constants[identifier] = VENSIM_NA if value != value else value
             elif identifier in CONTROL_NAMES and type(node).__name__ == "ReferenceStructure":
                 spec.control_aliases[identifier] = self.resolve(node.reference, translator)
             else:
@@ -383,7 +434,30 @@ def build_specification(mdl_path: str | Path) -> ModelSpecification:
     source_sha256 = hashlib.sha256(mdl_path.read_bytes()).hexdigest()
     vensim_file = VensimFile(str(mdl_path))
     vensim_file.parse()
-    return _SpecificationBuilder(vensim_file.get_abstract_model(), source_sha256).build()
+    raw_equations: dict[str, str] = {}
+    for section in vensim_file.sections:
+        for component in section.components:
+            raw_equations[component.name] = (raw_equations.get(component.name, "") + "\n"
+                                             + str(component.expression))
+    return _SpecificationBuilder(vensim_file.get_abstract_model(), source_sha256,
+                                 raw_equations).build()
+
+
+def _negative_literal_bases(nodes) -> int:
+    """How many negative number literals are the base of a ``^`` in ``nodes`` (ASTs)."""
+    count = 0
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        if type(node).__name__ in ("ArithmeticStructure", "LogicStructure"):
+            count += sum(1 for index, operator in enumerate(node.operators)
+                         if operator == "^" and _numeric(node.arguments[index])
+                         and float(node.arguments[index]) < 0)
+        if hasattr(node, "__dataclass_fields__"):
+            pending.extend(getattr(node, name) for name in node.__dataclass_fields__)
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
+    return count
 
 
 def _topological_order(names: set[str], statements: dict[str, Statement]) -> list[Statement]:
