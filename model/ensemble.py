@@ -1,10 +1,12 @@
 """Ensemble engine: the model run for many parameter sets at once, vectorised with numpy.
 
 The code is generated from ``qingdao.mdl`` by :mod:`model.ensemble_builder` (through PySD's
-translator, used only for parsing) and integrated with PySD's Euler scheme, so that every
-variable matches the PySD reference run (bit for bit at default values, within about 1e-13
-relative otherwise: numpy's vectorised exp and power round differently in the last bit).
-Each variable is an array over a leading ensemble axis. The ensemble is integrated in
+translator, used only for parsing; subscripts in :mod:`model.ensemble_subscripts`) and
+integrated with PySD's Euler scheme, so that every variable matches the PySD reference
+run (bit for bit at default values, within about 1e-13 relative otherwise: numpy's
+vectorised exp and power round differently in the last bit). Each variable is an array
+over the ensemble (inside the generated code the ensemble axis is last, after a
+subscripted variable's dimensions; results put it first). The ensemble is integrated in
 chunks (16,384 runs by default), which bounds memory and keeps arrays near the processor,
 on two threads by default (numpy releases the GIL inside its loops).
 
@@ -48,6 +50,10 @@ from .ensemble_builder import (
     generate_source,
 )
 
+# The modules whose source decides the generated code (their digest names cache files).
+_BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_spec",
+                    "ensemble_subscripts", "ensemble_translator")
+
 __all__ = ["EnsembleError", "EnsembleModel"]
 
 SMALL_VENSIM = 1e-6  # what Vensim (and PySD) treats as zero in PULSE, RAMP, XIDZ
@@ -68,7 +74,9 @@ def _cache_file(source_sha256: str) -> Path:
     """
     root = os.environ.get("QDSIM_CACHE") or Path(
         os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qdsim"
-    builder = hashlib.sha256(Path(ensemble_builder.__file__).read_bytes())
+    builder = hashlib.sha256()
+    for module in _BUILDER_MODULES:
+        builder.update(Path(ensemble_builder.__file__).with_name(module + ".py").read_bytes())
     builder.update(importlib.metadata.version("pysd").encode())
     return Path(root) / f"ensemble-{source_sha256[:16]}-{builder.hexdigest()[:12]}.json"
 
@@ -86,7 +94,8 @@ def _specification_to_json(spec: ModelSpecification) -> str:
         "initial": {name: statement(item) for name, item in spec.initial.items()},
         "objects": {name: [item.kind, item.element, statement(item.update), list(item.owned)]
                     for name, item in spec.objects.items()},
-        "tables": spec.tables})
+        "tables": spec.tables, "dimensions": spec.dimensions, "ranges": spec.ranges,
+        "arrays": spec.arrays, "lookup_arrays": spec.lookup_arrays})
 
 
 def _specification_from_json(text: str) -> ModelSpecification:
@@ -103,7 +112,11 @@ def _specification_from_json(text: str) -> ModelSpecification:
         initial={name: statement(item) for name, item in data["initial"].items()},
         objects={name: StatefulObject(kind, name, element, statement(update), tuple(owned))
                  for name, (kind, element, update, owned) in data["objects"].items()},
-        tables={name: (tuple(xs), tuple(ys)) for name, (xs, ys) in data["tables"].items()})
+        tables={name: (tuple(xs), tuple(ys)) for name, (xs, ys) in data["tables"].items()},
+        dimensions={name: tuple(dims) for name, dims in data["dimensions"].items()},
+        ranges={name: tuple(elements) for name, elements in data["ranges"].items()},
+        arrays=data["arrays"],
+        lookup_arrays={name: tuple(tables) for name, tables in data["lookup_arrays"].items()})
 
 
 def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> ModelSpecification:
@@ -133,14 +146,30 @@ def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> Mode
     return spec
 
 
-def _as_state(value, size: int) -> np.ndarray:
-    """A fresh float array of shape (size,) holding ``value`` (broadcast)."""
-    return np.array(np.broadcast_to(value, (size,)), dtype=np.float64)
+def _shape(size) -> tuple[int, ...]:
+    """A state's shape from ``size``: the ensemble size, or a tuple ending with it."""
+    return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
 
 
-def _frozen(value) -> np.ndarray:
-    """A private float copy of ``value`` (an INITIAL value must never change)."""
-    return np.array(value, dtype=np.float64)
+def _as_state(value, size) -> np.ndarray:
+    """A fresh float array of shape ``_shape(size)`` holding ``value`` (broadcast)."""
+    return np.array(np.broadcast_to(value, _shape(size)), dtype=np.float64)
+
+
+def _frozen(value, size=None) -> np.ndarray:
+    """A private float copy of ``value`` (an INITIAL value must never change), broadcast
+    to ``_shape(size)`` unless ``size`` is None."""
+    if size is None:
+        return np.array(value, dtype=np.float64)
+    return _as_state(value, size)
+
+
+def _fill(value, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` as a subscripted variable: shape ``shape`` plus the ensemble axis (of the
+    value's own size, 1 for a value shared by every run); a view, never copied."""
+    value = np.asarray(value)
+    ensemble = value.shape[-1] if value.ndim else 1
+    return np.broadcast_to(value, (*shape, ensemble))
 
 
 def _stages(value, order: int, size: int) -> np.ndarray:
@@ -186,9 +215,10 @@ def _delay_fixed_start(value, delay_time, time_step: float, size: int):
     if np.all(length == length.flat[0]):
         length = int(length.flat[0])
         return value, [value] * length, length
-    pipe = np.empty((int(length.max()), size))
+    shape = _shape(size)
+    pipe = np.empty((int(length.max()), *shape))
     pipe[:] = value
-    return _as_state(value, size), pipe, np.broadcast_to(length, (size,))
+    return _as_state(value, size), pipe, np.broadcast_to(length, shape)
 
 
 def _delay_fixed_push(pipe, length, step: int, value):
@@ -200,15 +230,27 @@ def _delay_fixed_push(pipe, length, step: int, value):
     if isinstance(pipe, list):
         pipe[step % length] = value
         return pipe[(step + 1) % length]
-    members = np.arange(pipe.shape[1])
-    pipe[step % length, members] = value
-    return pipe[(step + 1) % length, members]
+    here = (step % length)[np.newaxis]
+    np.put_along_axis(pipe, here, np.broadcast_to(value, length.shape)[np.newaxis], axis=0)
+    return np.take_along_axis(pipe, ((step + 1) % length)[np.newaxis], axis=0)[0]
 
 
 def _interpolate(x, table):
     """Look ``x`` up in ``table`` (xs, ys): linear between points, end values held."""
     xs, ys = table
     return np.interp(x, xs, ys)
+
+
+def _interpolate_each(x, index, tables):
+    """Look each cell of ``x`` up in its own table: ``tables[index]`` (a subscripted
+    lookup; ``index`` holds each cell's table number, broadcast against ``x``)."""
+    x, index = np.broadcast_arrays(np.asarray(x, dtype=np.float64), index)
+    result = np.empty(x.shape)
+    for number in np.unique(index):
+        cells = index == number
+        xs, ys = tables[number]
+        result[cells] = np.interp(x[cells], xs, ys)
+    return result
 
 
 def _pulse(time: float, start, width):
@@ -226,7 +268,7 @@ _HELPERS = {
     "_smooth_change": _smooth_change, "_delay_start": _delay_start,
     "_delay_change": _delay_change, "_delay_fixed_start": _delay_fixed_start,
     "_delay_fixed_push": _delay_fixed_push, "_interpolate": _interpolate, "_pulse": _pulse,
-    "_xidz": _xidz,
+    "_xidz": _xidz, "_fill": _fill, "_interpolate_each": _interpolate_each,
 }
 
 
@@ -235,11 +277,16 @@ class EnsembleModel:
 
     Attributes
     ----------
-    constants : dict[str, float]
+    constants : dict[str, float | numpy.ndarray]
         Default value of every constant of the model file by py name, including
-        ``initial_time``, ``final_time``, ``time_step`` and ``saveper`` [model units].
+        ``initial_time``, ``final_time``, ``time_step`` and ``saveper`` [model units]; an
+        array over its dimensions for a subscripted constant.
     variables : tuple[str, ...]
         Py names that :meth:`run` can return (``time`` and every model variable).
+    dimensions : dict[str, tuple[str, ...]]
+        Subscript ranges of each subscripted variable or constant, in order.
+    coordinates : dict[str, tuple[str, ...]]
+        Elements of each subscript range used as a dimension.
     chunk_size : int
         Ensemble members integrated together (sized to stay in the processor cache).
     workers : int
@@ -249,12 +296,22 @@ class EnsembleModel:
     def __init__(self, specification: ModelSpecification, *, chunk_size: int = 16384,
                  workers: int | None = None):
         self.specification = specification
-        self.constants = dict(specification.constants)
+        self.constants = {name: np.array(value) if isinstance(value, list) else value
+                          for name, value in specification.constants.items()}
         self.variables = specification.variables
+        self.dimensions = {name: dimensions for name, dimensions
+                           in specification.dimensions.items() if name in self.variables}
+        self.coordinates = {dimension: specification.ranges[dimension]
+                            for dimensions in self.dimensions.values()
+                            for dimension in dimensions}
         self.chunk_size = chunk_size
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._tables = {name: (np.array(xs), np.array(ys))
                         for name, (xs, ys) in specification.tables.items()}
+        self._tables.update({name: [self._tables[table] for table in tables]
+                             for name, tables in specification.lookup_arrays.items()})
+        self._arrays = {name: np.array(value)
+                        for name, value in specification.arrays.items()}
         self._compiled: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -327,7 +384,7 @@ class EnsembleModel:
         with self._lock:
             if key not in self._compiled:
                 source = self.source(list(return_columns), time_varying)
-                namespace = dict(_HELPERS, _tables=self._tables)
+                namespace = dict(_HELPERS, _tables=self._tables, _arrays=self._arrays)
                 filename = f"<ensemble {self.specification.source_sha256[:12]}>"
                 exec(compile(source, filename, "exec"), namespace)  # noqa: S102
                 self._compiled[key] = namespace["simulate"]
@@ -345,7 +402,10 @@ class EnsembleModel:
 
     def _parameters(self, params, n: int, steps: int, controls):
         """Split ``params`` into per-run values and per-step series, checking shapes."""
-        values = {name: np.float64(value) for name, value in self.constants.items()}
+        values = {name: np.float64(value) for name, value in self.constants.items()
+                  if name not in self.dimensions}
+        values.update({name: self.constants[name][..., np.newaxis]
+                       for name in self.dimensions if name in self.constants})
         values.update({name: np.float64(value) for name, value in controls.items()})
         series: dict[str, np.ndarray] = {}
         for name, value in params.items():
@@ -353,7 +413,9 @@ class EnsembleModel:
             if name in CONTROL_NAMES:
                 continue
             array = np.asarray(value, dtype=np.float64)
-            if array.ndim == 0:
+            if name in self.dimensions:
+                values[name] = self._subscripted_parameter(name, array, n)
+            elif array.ndim == 0:
                 values[name] = np.float64(array)
             elif array.shape == (n,):
                 values[name] = array
@@ -366,6 +428,19 @@ class EnsembleModel:
                     f"parameter '{name}' has shape {array.shape}; expected a number, ({n},) "
                     f"one per run, or ({steps},) / ({n}, {steps}) one per time step")
         return values, series
+
+    def _subscripted_parameter(self, name: str, array: np.ndarray, n: int) -> np.ndarray:
+        """A subscripted constant's value in the generated code's layout (ensemble last):
+        from an array over its dimensions (shared) or with the runs first (one per run)."""
+        shape = self.constants[name].shape
+        if array.shape == shape:
+            return array[..., np.newaxis]
+        if array.shape == (n, *shape):
+            return np.moveaxis(array, 0, -1)
+        dims = " x ".join(self.dimensions[name])
+        raise EnsembleError(
+            f"parameter '{name}' has shape {array.shape}; expected {shape} (over {dims}) "
+            f"or {(n, *shape)} one per run")
 
     def _record_plan(self, times: np.ndarray, return_times) -> list[tuple[int, ...]]:
         """For each step, the indices of ``return_times`` that fall on it."""
@@ -392,7 +467,9 @@ class EnsembleModel:
             or an array of shape (n_steps + 1,) or (n, n_steps + 1) giving the value at
             each integration time ``self.step_times(...)`` (a time-varying parameter).
             When n == n_steps + 1 a 1-D array means one value per run; pass shape
-            (1, n_steps + 1) for a path shared by all runs.
+            (1, n_steps + 1) for a path shared by all runs. A subscripted constant takes
+            an array over its dimensions (``self.dimensions[name]``), or one with the
+            runs first, shape (n, *sizes); it cannot vary in time.
         n
             Number of runs in the ensemble.
         return_columns
@@ -404,8 +481,9 @@ class EnsembleModel:
 
         Returns
         -------
-        dict mapping each column to an array of shape (n, len(return_times)) [model units]
-        (a transposed view of a time-major array: each time's column is contiguous).
+        dict mapping each column to an array of shape (n, len(return_times)) [model units],
+        or (n, len(return_times), *sizes of its dimensions) for a subscripted variable
+        (a view of a time-major array with the ensemble last: each time is contiguous).
         """
         n = int(n)
         if n < 1:
@@ -424,7 +502,7 @@ class EnsembleModel:
         values, series = self._parameters(params, n, len(times), controls)
         simulate = self._simulator(columns, frozenset(series))
         count = np.asarray(return_times).size
-        outputs = [np.empty((count, n)) for _ in columns]
+        outputs = [np.empty((count, *self._shape(column), n)) for column in columns]
 
         chunks = -(-n // self.chunk_size)
         if self.workers > 1 and chunks > 1:
@@ -434,13 +512,13 @@ class EnsembleModel:
 
         def run_chunk(start: int) -> None:
             stop = min(start + size, n)
-            chunk_values = {name: value[start:stop] if value.ndim else value
-                            for name, value in values.items()}
+            chunk_values = {name: value[..., start:stop] if value.ndim and value.shape[-1] == n
+                            else value for name, value in values.items()}
             chunk_series = {name: path[:, start:stop] if path.ndim == 2 else path
                             for name, path in series.items()}
             with np.errstate(all="ignore"):
                 simulate(chunk_values, chunk_series, times, controls["time_step"],
-                         stop - start, plan, [output[:, start:stop] for output in outputs])
+                         stop - start, plan, [output[..., start:stop] for output in outputs])
 
         if self.workers > 1 and len(starts) > 1:
             with ThreadPoolExecutor(self.workers) as pool:
@@ -448,4 +526,10 @@ class EnsembleModel:
         else:
             for start in starts:
                 run_chunk(start)
-        return {column: output.T for column, output in zip(columns, outputs, strict=True)}
+        return {column: np.moveaxis(output, -1, 0)
+                for column, output in zip(columns, outputs, strict=True)}
+
+    def _shape(self, name: str) -> tuple[int, ...]:
+        """Sizes of the dimensions of ``name`` (empty for a scalar)."""
+        return tuple(len(self.coordinates[dimension])
+                     for dimension in self.dimensions.get(name, ()))
