@@ -49,6 +49,7 @@ from .ensemble_builder import (
     build_specification,
     generate_source,
 )
+from .ensemble_spec import evaluate_control
 
 # The modules whose source decides the generated code (their digest names cache files).
 _BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_spec",
@@ -95,7 +96,8 @@ def _specification_to_json(spec: ModelSpecification) -> str:
         "objects": {name: [item.kind, item.element, statement(item.update), list(item.owned)]
                     for name, item in spec.objects.items()},
         "tables": spec.tables, "dimensions": spec.dimensions, "ranges": spec.ranges,
-        "arrays": spec.arrays, "lookup_arrays": spec.lookup_arrays})
+        "arrays": spec.arrays, "lookup_arrays": spec.lookup_arrays,
+        "control_expressions": spec.control_expressions})
 
 
 def _specification_from_json(text: str) -> ModelSpecification:
@@ -116,7 +118,9 @@ def _specification_from_json(text: str) -> ModelSpecification:
         dimensions={name: tuple(dims) for name, dims in data["dimensions"].items()},
         ranges={name: tuple(elements) for name, elements in data["ranges"].items()},
         arrays=data["arrays"],
-        lookup_arrays={name: tuple(tables) for name, tables in data["lookup_arrays"].items()})
+        lookup_arrays={name: tuple(tables) for name, tables in data["lookup_arrays"].items()},
+        control_expressions={name: (code, tuple(names)) for name, (code, names)
+                             in data["control_expressions"].items()})
 
 
 def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> ModelSpecification:
@@ -241,6 +245,33 @@ def _interpolate(x, table):
     return np.interp(x, xs, ys)
 
 
+def _delay_n_step(state, times, value, delay_time, time_step: float):
+    """A DELAY N one step on: the stages' delay times shift by one (the newest first),
+    then each stage passes on state / its delay time, as PySD's ``DelayN.ddt``."""
+    times = np.concatenate([np.broadcast_to(delay_time, times.shape[1:])[np.newaxis],
+                            times[:-1]])
+    outflows = state / times
+    inflows = np.empty_like(outflows)
+    inflows[0] = value
+    inflows[1:] = outflows[:-1]
+    return state + (inflows - outflows) * state.shape[0] * time_step, times
+
+
+def _modulo(value, base):
+    """Vensim MODULO: ``value - base * INTEGER(value / base)`` (sign of ``value``), 0 when
+    ``base`` < 1e-6 (PySD's QUANTUM)."""
+    return value - np.where(base < SMALL_VENSIM, value, base * np.trunc(value / base))
+
+
+def _pulse_train(time: float, start, interval, width, end):
+    """Vensim PULSE TRAIN: 1 for ``width`` every ``interval`` from ``start`` until ``end``
+    [time] (one pulse if ``interval`` is 0), with PySD's tolerance of 1e-6."""
+    train = ((start <= time) & (time < end)
+             & (np.mod(time - start + SMALL_VENSIM, interval) < width))
+    single = (start - SMALL_VENSIM <= time) & (time < start + width)
+    return np.where(np.equal(interval, 0), single, train) * 1.0
+
+
 def _interpolate_each(x, index, tables):
     """Look each cell of ``x`` up in its own table: ``tables[index]`` (a subscripted
     lookup; ``index`` holds each cell's table number, broadcast against ``x``)."""
@@ -269,6 +300,7 @@ _HELPERS = {
     "_delay_change": _delay_change, "_delay_fixed_start": _delay_fixed_start,
     "_delay_fixed_push": _delay_fixed_push, "_interpolate": _interpolate, "_pulse": _pulse,
     "_xidz": _xidz, "_fill": _fill, "_interpolate_each": _interpolate_each,
+    "_delay_n_step": _delay_n_step, "_modulo": _modulo, "_pulse_train": _pulse_train,
 }
 
 
@@ -366,13 +398,31 @@ class EnsembleModel:
                     raise EnsembleError(f"'{name}' given twice with different values")
                 controls[name] = float(keywords[name])
                 given.add(name)
-        # A control defined as another in the model (SAVEPER = TIME STEP) follows it.
-        for name, target in self.specification.control_aliases.items():
-            if name not in given:
-                controls[name] = controls[target]
+        # A control defined as another in the model (SAVEPER = TIME STEP) or as an
+        # expression of constants follows them.
+        spec = self.specification
+        for _ in CONTROL_NAMES:
+            for name, target in spec.control_aliases.items():
+                if name not in given:
+                    controls[name] = controls[target]
+            for name, (code, names) in spec.control_expressions.items():
+                if name not in given:
+                    values = {other: controls.get(other, self._control_input(other, params))
+                              for other in names}
+                    controls[name] = evaluate_control(code, values)
         if not controls["time_step"] > 0:
             raise EnsembleError(f"time_step must be positive, got {controls['time_step']}")
         return controls
+
+    def _control_input(self, name: str, params) -> float:
+        """A constant read by a control expression: one value for the whole ensemble."""
+        if name not in params:
+            return self.constants[name]
+        values = np.unique(np.asarray(params[name], dtype=np.float64))
+        if values.size != 1:
+            raise EnsembleError(f"parameter '{name}' sets a simulation control value, so it "
+                                "must be one value for the whole ensemble")
+        return float(values[0])
 
     # -- code --------------------------------------------------------------------------
     def source(self, return_columns: list[str], time_varying: frozenset[str] = frozenset()):

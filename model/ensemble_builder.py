@@ -33,6 +33,7 @@ from .ensemble_spec import (
     ModelSpecification,
     StatefulObject,
     Statement,
+    evaluate_control,
     numeric,
 )
 from .ensemble_subscripts import (
@@ -268,16 +269,16 @@ class _SpecificationBuilder:
                 spec.constants[identifier] = _constant_value(node)
             elif identifier in CONTROL_NAMES and type(node).__name__ == "ReferenceStructure":
                 spec.control_aliases[identifier] = self.resolve(node.reference, translator)
+            elif identifier in CONTROL_NAMES:
+                code = translator.expression(node)
+                spec.control_expressions[identifier] = (
+                    code, tuple(sorted(translator.dependencies)))
             else:
                 code = translator.expression(node)
                 statement = Statement((identifier,), f"{identifier} = {code}",
                                       frozenset(translator.dependencies), element.name)
                 spec.loop[identifier] = statement
-        for name in CONTROL_NAMES:
-            if name not in spec.constants and name not in spec.control_aliases:
-                raise EnsembleError(f"the control variable {name} must be a number")
-        for name, target in spec.control_aliases.items():
-            spec.constants[name] = spec.constants[target]
+        self.control_defaults()
         # Every loop statement can also be needed while initialising.
         for name, statement in spec.loop.items():
             spec.initial.setdefault(name, statement)
@@ -285,6 +286,32 @@ class _SpecificationBuilder:
         topological_order(set(spec.loop), spec.loop)
         topological_order(set(spec.initial), spec.initial)
         return spec
+
+    def control_defaults(self) -> None:
+        """Default values of the controls given as another control or an expression."""
+        spec = self.specification
+        for name, (_, names) in spec.control_expressions.items():
+            wrong = [other for other in names if other not in spec.constants
+                     and other not in CONTROL_NAMES or other in self.dimensions]
+            if wrong:
+                raise EnsembleError(
+                    f"the control variable {spec.real_names[name]} reads '{wrong[0]}'; it "
+                    "may only read constants and other control variables")
+        pending = [name for name in CONTROL_NAMES if name not in spec.constants]
+        for _ in range(len(CONTROL_NAMES)):
+            for name in list(pending):
+                if name in spec.control_aliases and spec.control_aliases[name] in spec.constants:
+                    spec.constants[name] = spec.constants[spec.control_aliases[name]]
+                elif name in spec.control_expressions and all(
+                        other in spec.constants for other in spec.control_expressions[name][1]):
+                    spec.constants[name] = evaluate_control(spec.control_expressions[name][0],
+                                                            spec.constants)
+                else:
+                    continue
+                pending.remove(name)
+        if pending:
+            raise EnsembleError(f"the control variable {pending[0]} must be a number, another "
+                                "control variable or an expression of constants")
 
     @staticmethod
     def guard(method, element, *arguments):

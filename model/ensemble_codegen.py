@@ -14,7 +14,7 @@ from .ensemble_spec import EnsembleError, ModelSpecification, StatefulObject, St
 
 # Helper names of the generated code whose value never changes during a run.
 FIXED_HELPERS = frozenset({"_np", "_dt", "_n", "_interpolate", "_interpolate_each", "_pulse",
-                           "_xidz", "_fill"})
+                           "_xidz", "_fill", "_modulo", "_pulse_train"})
 
 
 def topological_order(names: set[str], statements: dict[str, Statement]) -> list[Statement]:
@@ -127,7 +127,7 @@ def generate_source(spec: ModelSpecification, return_columns: list[str],
         pending.extend(spec.initial[name].dependencies)
 
     lines = ["def simulate(_parameters, _series, _times, _dt, _n, _record, _outputs):",
-             "    time = _times[0]"]
+             "    time = _times[0]", "    _initializing = True"]
     for name in sorted(spec.constants):
         if name in time_varying:
             lines += [f"    _series_{name} = _series[{name!r}]", f"    {name} = _series_{name}[0]"]
@@ -143,7 +143,8 @@ def generate_source(spec: ModelSpecification, return_columns: list[str],
                    topological_order(initial_needed, spec.initial))
     lines.append(_indent(body + hoister.source(), 1).rstrip("\n"))
     lines += [f"    _output_{index} = _outputs[{index}]" for index in range(len(return_columns))]
-    lines += ["    _last = len(_times) - 1", "    for _k in range(_last + 1):",
+    lines += ["    _initializing = False", "    _last = len(_times) - 1",
+              "    for _k in range(_last + 1):",
               "        time = _times[_k]"]
     lines += [f"        {name} = _series_{name}[_k]" for name in sorted(time_varying)]
     lines.append(_indent(loop_body, 2).rstrip("\n"))

@@ -69,6 +69,8 @@ class ModelSpecification:
     ranges: dict[str, tuple[str, ...]] = field(default_factory=dict)
     arrays: dict[str, list] = field(default_factory=dict)
     lookup_arrays: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Control variable given as an expression of constants -> (numpy source, names read).
+    control_expressions: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     @property
     def variables(self) -> tuple[str, ...]:
@@ -79,3 +81,14 @@ class ModelSpecification:
 def numeric(value) -> bool:
     """Whether ``value`` (a node of PySD's AST) is a number literal."""
     return isinstance(value, Number) and not isinstance(value, bool)
+
+
+def evaluate_control(code: str, values: dict) -> float:
+    """The value of a control expression (numpy source over scalar ``values``)."""
+    import numpy
+
+    try:
+        value = eval(code, {"_np": numpy, "__builtins__": {}}, dict(values))  # noqa: S307
+    except (NameError, TypeError, ValueError, ZeroDivisionError) as error:
+        raise EnsembleError(f"cannot evaluate the control expression {code}: {error}") from None
+    return float(value)

@@ -75,8 +75,13 @@ class Ranges:
         raise SubscriptError(f"'{written}' is neither a subscript range nor an element")
 
     def dimension(self, used: list[str], preferred: list[str]) -> str:
-        """The main range holding every element of ``used`` (preferring one written)."""
+        """The range of exactly the elements ``used`` (one written in ``preferred`` first,
+        then a main range), else the main range holding them all."""
         needed = set(used)
+        exact = [name for name in [*preferred, *self.main, *self.elements]
+                 if name in self.elements and set(self.elements[name]) == needed]
+        if exact:
+            return exact[0]
         candidates = [name for name in self.main if needed <= set(self.elements[name])]
         if not candidates:
             raise SubscriptError(f"no subscript range holds all of {sorted(needed)}")

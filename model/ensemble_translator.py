@@ -13,8 +13,7 @@ from .ensemble_subscripts import Axis, SubscriptError, reference_code
 
 # Vensim name of each AST structure the engine cannot run, for error messages.
 UNSUPPORTED_STRUCTURES = {
-    "DelayNStructure": "DELAY N", "SmoothNStructure": "SMOOTH N", "TrendStructure": "TREND",
-    "ForecastStructure": "FORECAST", "SampleIfTrueStructure": "SAMPLE IF TRUE",
+    "SampleIfTrueStructure": "SAMPLE IF TRUE",
     "GetDataStructure": "GET XLS/DIRECT DATA", "GetLookupsStructure": "GET XLS/DIRECT LOOKUPS",
     "GetConstantsStructure": "GET XLS/DIRECT CONSTANTS", "DataStructure": "a data variable",
     "GameStructure": "GAME", "AllocateAvailableStructure": "ALLOCATE AVAILABLE",
@@ -38,6 +37,10 @@ FUNCTIONS = {
     # PySD: (time + SMALL_VENSIM > start) * slope * (min(finish, time) - start)
     "ramp": ("((time + 1e-06 > {1}) * {0} * (_np.minimum({2}, time) - {1}))", 3),
     "pulse": ("_pulse(time, {0}, {1})", 2),
+    # PySD's parser reorders PULSE TRAIN(start, width, interval, end) to
+    # (start, interval, width, end).
+    "pulse_train": ("_pulse_train(time, {0}, {1}, {2}, {3})", 4),
+    "modulo": ("_modulo({0}, {1})", 2),
 }
 
 # Reductions over the dimensions marked ``!`` in their argument.
@@ -77,7 +80,40 @@ STATEFUL_TEMPLATES = {
     "InitialStructure": {
         "prefix": "_initial", "loop": {}, "initial": {"init": "initial"}, "owned": (),
         "output": None, "update": None, "start": "{o} = _frozen({o}__init, {shape})"},
+    # DELAY N keeps the delay time of each stage, as PySD's DelayN: with a delay time that
+    # varies, the output divides by the delay time stored at the previous step.
+    "DelayNStructure": {
+        "prefix": "_delayn", "loop": {"input": "input", "time": "delay_time"},
+        "initial": {"init": "initial"}, "owned": ("__state", "__times"),
+        "output": "{o} = {o}__state[-1] / {o}__times[0]",
+        "update": "{o}__state, {o}__times = _delay_n_step({o}__state, {o}__times, "
+                  "{o}__input, {o}__time, _dt)",
+        "start": "{o}__state = _delay_start({o}__init, {o}__time, {order}, _dt, {shape}, "
+                 "{element})\n{o}__times = _stages({o}__time, {order}, {shape})\n"
+                 "{o} = {o}__state[-1] / {o}__times[0]"},
+    # TREND and FORECAST as Vensim documents them (and PySD runs them): AV = INTEG((input -
+    # AV) / average time, ...); TREND = ZIDZ(input - AV, average time * ABS(AV));
+    # FORECAST = input * (1 + ZIDZ(input - AV, average time * AV) * horizon).
+    "TrendStructure": {
+        "prefix": "_trend", "loop": {"input": "input", "time": "average_time"},
+        "initial": {"init": "initial_trend"}, "owned": ("__state",),
+        "output": "{o} = _xidz({o}__input - {o}__state, {o}__time * _np.abs({o}__state), 0.0)",
+        "update": "{o}__state = {o}__state + ({o}__input - {o}__state) / {o}__time * _dt",
+        "start": "{o}__state = _as_state({o}__input / (1 + {o}__init * {o}__time), {shape})\n"
+                 "{o} = _xidz({o}__input - {o}__state, {o}__time * _np.abs({o}__state), 0.0)"},
+    "ForecastStructure": {
+        "prefix": "_forecast",
+        "loop": {"input": "input", "time": "average_time", "horizon": "horizon"},
+        "initial": {"init": "initial_trend"}, "owned": ("__state",),
+        "output": "{o} = {o}__input * (1 + _xidz({o}__input - {o}__state, {o}__time * "
+                  "{o}__state, 0.0) * {o}__horizon)",
+        "update": "{o}__state = {o}__state + ({o}__input - {o}__state) / {o}__time * _dt",
+        "start": "{o}__state = _as_state({o}__input / (1 + {o}__init), {shape})\n"
+                 "{o} = {o}__input * (1 + _xidz({o}__input - {o}__state, {o}__time * "
+                 "{o}__state, 0.0) * {o}__horizon)"},
 }
+# SMOOTH N is a SMOOTH of the given order.
+STATEFUL_TEMPLATES["SmoothNStructure"] = STATEFUL_TEMPLATES["SmoothStructure"]
 
 INFIX_OPERATORS = {"^": "**", "*": "*", "/": "/", "+": "+", "-": "-", "=": "==", "<>": "!=",
                    ">=": ">=", ">": ">", "<=": "<=", "<": "<"}
@@ -223,6 +259,8 @@ class ElementTranslator:
     def _CallStructure(self, node) -> str:
         function = node.function.reference
         table = self.builder.cleanspace.get(function)
+        if table not in self.builder.tables and table not in self.builder.lookup_dimensions:
+            table = None  # a function, even if a variable has the same name
         if function in REDUCTIONS and table is None:
             if len(node.arguments) != 1:
                 raise self.fail(f"{function.upper()} with {len(node.arguments)} arguments")
@@ -234,6 +272,12 @@ class ElementTranslator:
                 raise self.fail("ELMCOUNT of something other than a subscript range")
             return repr(float(len(elements)))
         arguments = [self.expression(argument) for argument in node.arguments]
+        if function == "active_initial" and table is None:
+            # ACTIVE INITIAL(value, initial value): the initial value while initialising.
+            if len(arguments) != 2:
+                raise self.fail(f"ACTIVE INITIAL with {len(arguments)} arguments")
+            self.dependencies.add("_initializing")
+            return f"({arguments[1]} if _initializing else {arguments[0]})"
         if table in self.builder.tables or table in self.builder.lookup_dimensions:
             if len(arguments) != 1:
                 raise self.fail(f"the lookup '{function}' with {len(arguments)} arguments")
@@ -316,11 +360,13 @@ class ElementTranslator:
             return Statement(targets, code, frozenset(used), self.element)
 
         if template["output"]:
-            self.builder.specification.loop[name] = statement("output", {name + "__state"})
+            self.builder.specification.loop[name] = statement(
+                "output", {name + suffix for suffix in template["owned"]})
         self.builder.add_object(template["prefix"][1:], name, self.element,
                                 statement("update", set()), statement("start", initial),
                                 targets[1:])
         return name
 
     _IntegStructure = _DelayFixedStructure = _SmoothStructure = _stateful
-    _DelayStructure = _InitialStructure = _stateful
+    _DelayStructure = _InitialStructure = _DelayNStructure = _SmoothNStructure = _stateful
+    _TrendStructure = _ForecastStructure = _stateful
