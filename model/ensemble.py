@@ -304,6 +304,16 @@ _HELPERS = {
 }
 
 
+def _default_chunk_size(specification: ModelSpecification) -> int:
+    """Runs per chunk: 16,384 over the largest array's cells, a power of two >= 256."""
+    cells = max((int(np.prod([len(specification.ranges[dimension])
+                              for dimension in dimensions]))
+                 for dimensions in specification.dimensions.values()), default=1)
+    if cells <= 1:
+        return 16384
+    return max(256, 2 ** int(np.log2(131072 / cells)))
+
+
 class EnsembleModel:
     """A Vensim model compiled to numpy code that runs ``n`` parameter sets at once.
 
@@ -320,12 +330,15 @@ class EnsembleModel:
     coordinates : dict[str, tuple[str, ...]]
         Elements of each subscript range used as a dimension.
     chunk_size : int
-        Ensemble members integrated together (sized to stay in the processor cache).
+        Ensemble members integrated together, sized so that one variable's array of a
+        chunk stays in the processor's cache: 16,384 runs for a scalar model, fewer for
+        a subscripted one (about 131,072 array cells; 512 runs for 101 x 2 cells, the
+        fastest of 256 to 16,384 in benchmarks/bench_engines.py's cohort model).
     workers : int
         Threads running chunks in parallel.
     """
 
-    def __init__(self, specification: ModelSpecification, *, chunk_size: int = 16384,
+    def __init__(self, specification: ModelSpecification, *, chunk_size: int | None = None,
                  workers: int | None = None):
         self.specification = specification
         self.constants = {name: np.array(value) if isinstance(value, list) else value
@@ -336,7 +349,7 @@ class EnsembleModel:
         self.coordinates = {dimension: specification.ranges[dimension]
                             for dimensions in self.dimensions.values()
                             for dimension in dimensions}
-        self.chunk_size = chunk_size
+        self.chunk_size = chunk_size or _default_chunk_size(specification)
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._tables = {name: (np.array(xs), np.array(ys))
                         for name, (xs, ys) in specification.tables.items()}

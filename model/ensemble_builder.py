@@ -37,6 +37,7 @@ from .ensemble_spec import (
     numeric,
 )
 from .ensemble_subscripts import (
+    Axis,
     Ranges,
     SubscriptError,
     box,
@@ -153,14 +154,13 @@ class _SpecificationBuilder:
             subscripts, exceptions = component.subscripts
             axes = box(self.ranges, dimensions, subscripts)
             mask = except_mask(self.ranges, axes, exceptions) if exceptions else None
-            index = box_index(self.ranges, axes)
             cells = np.zeros(shape, dtype=np.int64)
             selection = np.ix_(*(positions(self.ranges, axis) for axis in axes))
             cells[selection] = 1 if mask is None else mask
             covered += cells
-            if mask is not None and mask.all():
-                mask = None
-            result.append((component, axes, index, mask))
+            if mask is not None:
+                axes, mask = _narrowed(axes, mask)
+            result.append((component, axes, box_index(self.ranges, axes), mask))
         if (covered != 1).any():
             problem = "twice" if (covered > 1).any() else "not at all"
             raise SubscriptError(f"some of its elements are defined {problem}")
@@ -339,6 +339,22 @@ def build_specification(mdl_path: str | Path) -> ModelSpecification:
                                              + str(component.expression))
     return _SpecificationBuilder(vensim_file.get_abstract_model(), source_sha256,
                                  raw_equations).build()
+
+
+def _narrowed(axes: list[Axis], mask: np.ndarray) -> tuple[list[Axis], np.ndarray | None]:
+    """The box of an :EXCEPT: equation cut down to the cells it defines when those form
+    a box (one set of elements per axis), so that it is computed only there."""
+    keeps = [mask.any(axis=tuple(other for other in range(mask.ndim) if other != position))
+             for position in range(mask.ndim)]
+    outer = np.ones(mask.shape, dtype=bool)
+    for position, keep in enumerate(keeps):
+        outer &= keep.reshape([-1 if other == position else 1 for other in range(mask.ndim)])
+    if not np.array_equal(outer, mask) or not mask.any():
+        return axes, mask
+    return [Axis(axis.written, axis.dimension,
+                 tuple(element for element, kept in zip(axis.elements, keep, strict=True)
+                       if kept))
+            for axis, keep in zip(axes, keeps, strict=True)], None
 
 
 def _negative_literal_bases(nodes) -> int:

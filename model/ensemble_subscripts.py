@@ -66,6 +66,16 @@ class Ranges:
                      if not any(set(elements) < set(other)
                                 for other in self.elements.values())]
 
+    def named(self, reference: str) -> tuple[str, ...] | None:
+        """Elements of the range ``reference`` names (as written, or as PySD's parser
+        writes it: lower case with underscores), or None."""
+        if reference in self.elements:
+            return self.elements[reference]
+        for name, elements in self.elements.items():
+            if "_".join(name.lower().split()) == reference:
+                return elements
+        return None
+
     def members(self, written: str) -> tuple[str, ...]:
         """Elements named by ``written``: a range's elements or one element."""
         if written in self.elements:

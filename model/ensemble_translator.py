@@ -267,7 +267,7 @@ class ElementTranslator:
             return self.reduction(function, node.arguments[0])
         if function == "elmcount" and table is None:
             reference = node.arguments[0]
-            elements = self.builder.ranges.elements.get(getattr(reference, "reference", None))
+            elements = self.builder.ranges.named(getattr(reference, "reference", ""))
             if len(node.arguments) != 1 or elements is None:
                 raise self.fail("ELMCOUNT of something other than a subscript range")
             return repr(float(len(elements)))
