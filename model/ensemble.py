@@ -52,7 +52,7 @@ from .ensemble_builder import (
 from .ensemble_spec import evaluate_control
 
 # The modules whose source decides the generated code (their digest names cache files).
-_BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_spec",
+_BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_macros", "ensemble_spec",
                     "ensemble_subscripts", "ensemble_translator")
 
 __all__ = ["EnsembleError", "EnsembleModel"]

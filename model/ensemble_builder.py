@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .ensemble_codegen import generate_source, topological_order
+from .ensemble_macros import MacroSection
 from .ensemble_spec import (
     CONTROL_NAMES,
     VENSIM_NA,
@@ -77,10 +78,12 @@ class _SpecificationBuilder:
         from pysd.builders.python.namespace import NamespaceManager
 
         sections = abstract_model.sections
-        if len(sections) != 1:
-            raise EnsembleError("the model defines macros, which the ensemble engine does not "
-                                "support")
-        self.section = sections[0]
+        self.section = next(section for section in sections if section.type == "main")
+        self.macros = {}
+        for section in sections:
+            if section.type == "macro":
+                macro = MacroSection(section)
+                self.macros["_".join(section.name.lower().split())] = macro
         try:
             self.ranges = Ranges(self.section.subscripts)
         except SubscriptError as error:

@@ -149,6 +149,7 @@ class ElementTranslator:
         self.context: list[Axis] = list(context or [])
         self.reductions = 0  # leading context axes that a SUM/PROD/VMIN/VMAX reduces
         self.arrayed = False  # whether the last expression read a subscripted variable
+        self.scope: dict[str, str] = {}  # a macro's own names -> identifiers of one call
 
     def fail(self, construct: str) -> EnsembleError:
         return EnsembleError(
@@ -179,6 +180,12 @@ class ElementTranslator:
         return code
 
     def _ReferenceStructure(self, node) -> str:
+        if node.reference in self.scope:
+            self.dependencies.add(self.scope[node.reference])
+            return self.scope[node.reference]
+        if self.scope and node.reference != "time":
+            raise self.fail(f"'{node.reference}' inside a macro, which is not a macro "
+                            "parameter or element")
         name = self.builder.resolve(node.reference, self)
         if name in self.builder.tables or name in self.builder.lookup_dimensions:
             raise self.fail(f"the lookup table '{node.reference}' without an argument")
@@ -282,6 +289,10 @@ class ElementTranslator:
             if len(arguments) != 1:
                 raise self.fail(f"the lookup '{function}' with {len(arguments)} arguments")
             return self.lookup_call(arguments[0], table, node.function.subscripts)
+        if function in self.builder.macros and table is None:
+            from .ensemble_macros import expand_call
+
+            return expand_call(self, self.builder.macros[function], node.arguments)
         if function not in FUNCTIONS:
             raise self.fail(function.upper().replace("_", " "))
         template, arity = FUNCTIONS[function]
@@ -315,6 +326,7 @@ class ElementTranslator:
         (a loop statement) or only at the initial time; returns its identifier."""
         translator = ElementTranslator(self.builder, self.element, self.identifier,
                                        self.context)
+        translator.scope = self.scope
         code = translator.expression(node)
         identifier = f"{name}__{role}"
         spec = self.builder.specification

@@ -148,3 +148,22 @@ def test_control_values_given_as_expressions_follow_their_constants(tmp_path):
 
     with pytest.raises(EnsembleError, match="'horizon' sets a simulation control value"):
         engine.run({"horizon": [3.0, 4.0]}, 2, return_columns=["stock"], return_times=[5.0])
+
+
+def test_macros_expand_at_each_call_with_their_own_stocks_as_in_pysd(tmp_path):
+    # tests/model/models/macros.mdl: a macro with a stock called twice (each call keeps
+    # its own stock), and one with a helper element called on a variable and on Time.
+    from pathlib import Path
+
+    path = Path(__file__).with_name("models") / "macros.mdl"
+    reference = translate(path, tmp_path / "pysd")
+    frame = run_pysd(reference)
+    engine = EnsembleModel.from_mdl(path)
+    times = frame.index.to_numpy(dtype=float)
+    result = engine.run({}, 1, return_columns=["a", "b", "c"], return_times=times)
+    for name in ("a", "b", "c"):
+        assert_parity(result[name][0], frame[name], name)
+    # By hand at time 0: a = 3, DOUBLE(a) = 6 + 0.9, DOUBLE(0) = 0; each smooth starts at
+    # its input.
+    assert result["b"][0, 0] == pytest.approx(6.9, rel=1e-15)
+    assert result["c"][0, 0] == pytest.approx(3 + 6.9, rel=1e-15)
