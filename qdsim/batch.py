@@ -30,6 +30,7 @@ from qdsim.errors import QdsimError
 from qdsim.runner import OUTPUT_VARIABLES, label_results, model_years
 from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
+from qdsim.subscripted import output_dimensions
 
 log = logging.getLogger(__name__)
 STORE_NAME = "batch.zarr"
@@ -65,7 +66,10 @@ def _template(scenarios: Sequence[Scenario], designs: Sequence[Design], samples:
 
     shape = (len(scenarios), samples, len(years))
     chunks = (1, min(chunk_size, samples), len(years))
-    empty = {name: dask_array.full(shape, np.nan, chunks=chunks) for name in variables}
+    subscripts, elements = output_dimensions(variables)
+    sizes = {name: tuple(len(elements[d]) for d in subscripts.get(name, ())) for name in variables}
+    empty = {name: dask_array.full((*shape, *sizes[name]), np.nan,
+                                   chunks=(*chunks, *sizes[name])) for name in variables}
     dataset = label_results(empty, scenarios, years, engine="ensemble", time_step=time_step,
                             extra_dims=("sample",), variables=variables)
     sampled_names = sorted({name for d in designs for name in d.sampled})
@@ -119,12 +123,15 @@ def _marker(store: Path, scenario_index: int, chunk_index: int) -> Path:
 
 def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
                  values: dict[str, np.ndarray], sampled: dict[str, np.ndarray]) -> None:
-    data = {name: (("scenario", "sample", "year"), array[None, :, :])
+    subscripts, _ = output_dimensions(list(values))
+    data = {name: (("scenario", "sample", "year", *subscripts.get(name, ())), array[None])
             for name, array in values.items()}
     data.update({f"sampled_{name}": (("scenario", "sample"), array[None, start:stop])
                  for name, array in sampled.items()})
     region = {"scenario": slice(scenario_index, scenario_index + 1),
-              "sample": slice(start, stop), "year": slice(None)}
+              "sample": slice(start, stop), "year": slice(None),
+              **{dimension: slice(None) for names in subscripts.values()
+                 for dimension in names}}
     xr.Dataset(data).to_zarr(store, region=region, zarr_format=2)
 
 
@@ -203,13 +210,14 @@ def batch_in_memory(scenarios: Sequence[Scenario], *, samples: int, seed: int,
                     time_step: float | None = None) -> xr.Dataset:
     """A small batch kept in memory (for target probabilities): dims scenario, sample, year."""
     years = model_years()
-    collected = {name: np.empty((len(scenarios), samples, len(years))) for name in variables}
-    for index, scenario in enumerate(scenarios):
+    collected: dict[str, list] = {name: [] for name in variables}
+    for scenario in scenarios:
         chosen = design(scenario, samples, seed, method)
         runs = compute_chunk(dict(scenario.parameters), samples, chosen.draws, chosen.modes,
                              variables, years, time_step)
         for name in variables:
-            collected[name][index] = runs[name]
+            collected[name].append(runs[name])
+    collected = {name: np.stack(runs) for name, runs in collected.items()}
     step = control_values()["time_step"] if time_step is None else float(time_step)
     dataset = label_results(collected, scenarios, years, engine="ensemble", time_step=step,
                             extra_dims=("sample",), variables=variables)

@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from model import MODEL_PATH
+from model.array_value import ArrayValue
 from model.ensemble import EnsembleError, EnsembleModel
 from qdsim.errors import EngineError
 from qdsim.scenario import ParameterValue
@@ -48,6 +49,9 @@ def engine_inputs(parameters: Mapping[str, ParameterValue], times: np.ndarray,
     """
     inputs: dict[str, np.ndarray | float] = {}
     for name, value in parameters.items():
+        if isinstance(value, ArrayValue):  # a subscripted constant: the same for every run
+            inputs[name] = value.array()
+            continue
         on_grid = path_on_grid(value, times)
         inputs[name] = on_grid[None, :] if isinstance(on_grid, np.ndarray) else on_grid
     for name, draw in (draws or {}).items():

@@ -22,6 +22,7 @@ from model.pysd_engine import control_values, file_sha256, model_documentation, 
 from qdsim import __version__
 from qdsim.errors import EngineError
 from qdsim.scenario import ParameterValue, Scenario
+from qdsim.subscripted import ArrayValue, output_dimensions, stacked
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,9 @@ def pysd_inputs(parameters: dict[str, ParameterValue]) -> dict[str, float | pd.S
     """Scenario parameters as PySD takes them: constants, or Series over years."""
     inputs: dict[str, float | pd.Series] = {}
     for name, value in parameters.items():
-        if isinstance(value, tuple):
+        if isinstance(value, ArrayValue):
+            inputs[name] = value.data_array()
+        elif isinstance(value, tuple):
             years, values = zip(*value, strict=True)
             inputs[name] = pd.Series(values, index=list(years), dtype=float)
         else:
@@ -100,12 +103,15 @@ def label_results(values: dict[str, np.ndarray], scenarios: Sequence[Scenario],
             log.warning("scenario %s inherits a calibration made with another version of the"
                         " model file; rerun 'qdsim calibrate'", scenario.name)
     dims = ("scenario", *extra_dims, "year")
+    subscripts, elements = output_dimensions(variables)  # after year: age, sex, ...
     data_vars = {
-        name: xr.Variable(dims, values[name] if hasattr(values[name], "dask") else
+        name: xr.Variable((*dims, *subscripts.get(name, ())), values[name]
+                          if hasattr(values[name], "dask") else
                           np.asarray(values[name], dtype=float), attrs=attributes[name])
         for name in variables
     }
-    coords = {**_scenario_coordinates(scenarios), "year": ("year", years.astype(int))}
+    coords = {**_scenario_coordinates(scenarios), "year": ("year", years.astype(int)),
+              **{dimension: (dimension, list(items)) for dimension, items in elements.items()}}
     dataset = xr.Dataset(data_vars, coords=coords)
     dataset.attrs.update(
         {
@@ -128,8 +134,8 @@ def run_scenarios(scenarios: Sequence[Scenario], *, time_step: float | None = No
     """Run each scenario once with its central values through PySD (the reference engine)."""
     years = model_years(final_year)
     step = control_values()["time_step"] if time_step is None else float(time_step)
-    collected = {name: np.empty((len(scenarios), len(years))) for name in OUTPUT_VARIABLES}
-    for index, scenario in enumerate(scenarios):
+    collected: dict[str, list] = {name: [] for name in OUTPUT_VARIABLES}
+    for scenario in scenarios:
         log.info("running scenario %s", scenario.name)
         try:
             frame = run_pysd(pysd_inputs(dict(scenario.parameters)), list(OUTPUT_VARIABLES),
@@ -137,5 +143,6 @@ def run_scenarios(scenarios: Sequence[Scenario], *, time_step: float | None = No
         except ModelError as error:
             raise EngineError(f"scenario '{scenario.name}': {error}") from error
         for name in OUTPUT_VARIABLES:
-            collected[name][index] = frame[name].to_numpy(dtype=float)
-    return label_results(collected, scenarios, years, engine="pysd", time_step=step)
+            collected[name].append(stacked(frame[name]))
+    return label_results({name: np.stack(runs) for name, runs in collected.items()},
+                         scenarios, years, engine="pysd", time_step=step)

@@ -37,6 +37,7 @@ import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
 from qdsim.errors import ScenarioError
+from qdsim.subscripted import parse_array_value
 
 #: A parameter value: a constant, or a path of (year [year], value) points.
 ParameterValue = float | tuple[tuple[float, float], ...]
@@ -242,6 +243,9 @@ def _parse_parameter(document: _Document, parameters_node: yaml.MappingNode, key
                      value: Any, info: ParameterInfo) -> ParameterValue | RelativeChange:
     path = document.path
     line = _key_lines(parameters_node)[key]
+    if info.dimensions:  # a subscripted constant: qdsim/subscripted.py
+        return parse_array_value(path, line, key, value, info.default,
+                                 lambda number: _check_value(path, line, key, number, info))
     if not isinstance(value, dict):
         return _check_value(path, line, key, value, info)
     if any(str(k) in ("shift", "scale") for k in value):
