@@ -126,3 +126,14 @@ def test_subscripted_outputs_are_named_dimensions_after_year_in_netcdf_and_csv(
     assert list(cohort["value"]) == [11.0, 11.0]
     totals = table[table["variable"] == "total_population"]
     assert totals["age"].isna().all() and len(totals) == 2 * len(years)
+
+
+def test_the_catalogue_gives_a_subscripted_constant_its_dimensions_and_array_default():
+    catalogue = parameter_catalogue(SUBSCRIPTED_MODEL)
+    info = catalogue["initial_population"]
+    assert info.dimensions == ("age", "sex")
+    assert not info.time_varying
+    np.testing.assert_array_equal(info.default.array()[0], [10.0, 11.0])
+    assert info.default["a5,female"] == 21.0
+    assert format(catalogue["sex_share"].default, "g") == "[0.51, 0.49]"
+    assert catalogue["fertility"].dimensions == () and catalogue["fertility"].default == 0.3
