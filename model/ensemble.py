@@ -10,7 +10,12 @@ subscripted variable's dimensions; results put it first). The ensemble is integr
 chunks (16,384 runs by default), which bounds memory and keeps arrays near the processor,
 on two threads by default (numpy releases the GIL inside its loops).
 
-One difference from PySD is deliberate: every DELAY FIXED stores its input as computed
+Where PySD departs from Vensim's documented semantics the engine follows Vensim (each
+tested against a value worked out by hand): ``(-2)^2`` written with parentheses is 4
+(PySD's parser drops them and gives -4; ``-2^2`` is -4 in all three), and ``:NA:`` is
+Vensim's finite -2^109 (PySD: NaN, for which ``x = :NA:`` is never true).
+
+A third difference from PySD is deliberate: every DELAY FIXED stores its input as computed
 at the current time, before any state is updated (Vensim's semantics). PySD re-evaluates
 the input while it updates its states in alphabetical order, so a DELAY FIXED whose input
 depends on another DELAY FIXED (``gdp real previous year`` here) gets a mixed value on
