@@ -55,6 +55,10 @@ def engine_inputs(parameters: Mapping[str, ParameterValue], times: np.ndarray,
         on_grid = path_on_grid(value, times)
         inputs[name] = on_grid[None, :] if isinstance(on_grid, np.ndarray) else on_grid
     for name, draw in (draws or {}).items():
+        if isinstance(parameters.get(name), ArrayValue) or np.ndim(
+                ensemble_model().constants.get(name, 0.0)) > 0:
+            raise EngineError(f"parameter '{name}' is subscripted; uncertain draws of "
+                              "subscripted parameters are not supported")
         draw = np.asarray(draw, dtype=float)
         mode = (modes or {}).get(name, "replace")
         if mode == "replace":

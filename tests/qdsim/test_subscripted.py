@@ -137,3 +137,11 @@ def test_the_catalogue_gives_a_subscripted_constant_its_dimensions_and_array_def
     assert info.default["a5,female"] == 21.0
     assert format(catalogue["sex_share"].default, "g") == "[0.51, 0.49]"
     assert catalogue["fertility"].dimensions == () and catalogue["fertility"].default == 0.3
+
+
+def test_draws_of_a_subscripted_parameter_are_refused_in_one_error():
+    from qdsim.errors import EngineError
+
+    share = ArrayValue.from_array([0.6, 0.4], ("sex",), (("male", "female"),))
+    with pytest.raises(EngineError, match="'sex_share' is subscripted; uncertain draws"):
+        engine_inputs({"sex_share": share}, np.arange(3.0), draws={"sex_share": np.ones(4)})
