@@ -1,14 +1,21 @@
 """Ensemble engine: the model run for many parameter sets at once, vectorised with numpy.
 
 The code is generated from ``qingdao.mdl`` by :mod:`model.ensemble_builder` (through PySD's
-translator, used only for parsing) and integrated with PySD's Euler scheme, so that every
-variable matches the PySD reference run (bit for bit at default values, within about 1e-13
-relative otherwise: numpy's vectorised exp and power round differently in the last bit).
-Each variable is an array over a leading ensemble axis. The ensemble is integrated in
+translator, used only for parsing; subscripts in :mod:`model.ensemble_subscripts`) and
+integrated with PySD's Euler scheme, so that every variable matches the PySD reference
+run (bit for bit at default values, within about 1e-13 relative otherwise: numpy's
+vectorised exp and power round differently in the last bit). Each variable is an array
+over the ensemble (inside the generated code the ensemble axis is last, after a
+subscripted variable's dimensions; results put it first). The ensemble is integrated in
 chunks (16,384 runs by default), which bounds memory and keeps arrays near the processor,
 on two threads by default (numpy releases the GIL inside its loops).
 
-One difference from PySD is deliberate: every DELAY FIXED stores its input as computed
+Where PySD departs from Vensim's documented semantics the engine follows Vensim (each
+tested against a value worked out by hand): ``(-2)^2`` written with parentheses is 4
+(PySD's parser drops them and gives -4; ``-2^2`` is -4 in all three), and ``:NA:`` is
+Vensim's finite -2^109 (PySD: NaN, for which ``x = :NA:`` is never true).
+
+A third difference from PySD is deliberate: every DELAY FIXED stores its input as computed
 at the current time, before any state is updated (Vensim's semantics). PySD re-evaluates
 the input while it updates its states in alphabetical order, so a DELAY FIXED whose input
 depends on another DELAY FIXED (``gdp real previous year`` here) gets a mixed value on
@@ -46,10 +53,15 @@ from .ensemble_builder import (
     build_specification,
     generate_source,
 )
+from .ensemble_runtime import HELPERS as _HELPERS
+from .ensemble_spec import evaluate_control
+
+# The modules whose source decides the generated code (their digest names cache files).
+_BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_macros", "ensemble_spec",
+                    "ensemble_subscripts", "ensemble_translator")
 
 __all__ = ["EnsembleError", "EnsembleModel"]
 
-SMALL_VENSIM = 1e-6  # what Vensim (and PySD) treats as zero in PULSE, RAMP, XIDZ
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
 log = logging.getLogger(__name__)
@@ -66,7 +78,9 @@ def _cache_file(source_sha256: str) -> Path:
     change to any of them makes a new file.
     """
     root = cache_safety.cache_root()
-    builder = hashlib.sha256(Path(ensemble_builder.__file__).read_bytes())
+    builder = hashlib.sha256()
+    for module in _BUILDER_MODULES:
+        builder.update(Path(ensemble_builder.__file__).with_name(module + ".py").read_bytes())
     builder.update(importlib.metadata.version("pysd").encode())
     return Path(root) / f"ensemble-{source_sha256[:16]}-{builder.hexdigest()[:12]}.json"
 
@@ -84,7 +98,9 @@ def _specification_to_json(spec: ModelSpecification) -> str:
         "initial": {name: statement(item) for name, item in spec.initial.items()},
         "objects": {name: [item.kind, item.element, statement(item.update), list(item.owned)]
                     for name, item in spec.objects.items()},
-        "tables": spec.tables})
+        "tables": spec.tables, "dimensions": spec.dimensions, "ranges": spec.ranges,
+        "arrays": spec.arrays, "lookup_arrays": spec.lookup_arrays,
+        "control_expressions": spec.control_expressions})
 
 
 def _specification_from_json(text: str) -> ModelSpecification:
@@ -101,7 +117,13 @@ def _specification_from_json(text: str) -> ModelSpecification:
         initial={name: statement(item) for name, item in data["initial"].items()},
         objects={name: StatefulObject(kind, name, element, statement(update), tuple(owned))
                  for name, (kind, element, update, owned) in data["objects"].items()},
-        tables={name: (tuple(xs), tuple(ys)) for name, (xs, ys) in data["tables"].items()})
+        tables={name: (tuple(xs), tuple(ys)) for name, (xs, ys) in data["tables"].items()},
+        dimensions={name: tuple(dims) for name, dims in data["dimensions"].items()},
+        ranges={name: tuple(elements) for name, elements in data["ranges"].items()},
+        arrays=data["arrays"],
+        lookup_arrays={name: tuple(tables) for name, tables in data["lookup_arrays"].items()},
+        control_expressions={name: (code, tuple(names)) for name, (code, names)
+                             in data["control_expressions"].items()})
 
 
 def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> ModelSpecification:
@@ -129,101 +151,14 @@ def _load_specification(path: Path, source_sha256: str, use_cache: bool) -> Mode
     return spec
 
 
-def _as_state(value, size: int) -> np.ndarray:
-    """A fresh float array of shape (size,) holding ``value`` (broadcast)."""
-    return np.array(np.broadcast_to(value, (size,)), dtype=np.float64)
-
-
-def _frozen(value) -> np.ndarray:
-    """A private float copy of ``value`` (an INITIAL value must never change)."""
-    return np.array(value, dtype=np.float64)
-
-
-def _stages(value, order: int, size: int) -> np.ndarray:
-    """State of an order-``order`` smooth: every stage at ``value``, shape (order, size)."""
-    return np.repeat(_as_state(value, size)[np.newaxis, :], order, axis=0)
-
-
-def _smooth_change(state, value, smooth_time, order: int) -> np.ndarray:
-    """Derivative of a SMOOTH's stages, as PySD's ``Smooth.ddt``."""
-    targets = np.empty_like(state)
-    targets[0] = value
-    targets[1:] = state[:-1]
-    return (targets - state) * order / smooth_time
-
-
-def _delay_start(value, delay_time, order: int, time_step: float, size: int, element: str):
-    """Initial stages of a DELAY1/DELAY3: each holds ``value * delay_time``."""
-    if order * time_step > np.min(delay_time):
-        raise EnsembleError(
-            f"variable '{element}': delay time below {order} time steps; PySD would lower "
-            "the delay's order, which the ensemble engine does not do")
-    return np.repeat(_as_state(value * delay_time, size)[np.newaxis, :], order, axis=0)
-
-
-def _delay_change(state, value, delay_time) -> np.ndarray:
-    """Derivative of a material delay's stages, as PySD's ``Delay.ddt``."""
-    outflows = state / delay_time
-    inflows = np.empty_like(outflows)
-    inflows[0] = value
-    inflows[1:] = outflows[:-1]
-    return (inflows - outflows) * state.shape[0]
-
-
-def _delay_fixed_start(value, delay_time, time_step: float, size: int):
-    """Output, pipe and length of a DELAY FIXED at the initial time.
-
-    As PySD: the pipe holds round(max(delay_time / time_step, 1)) copies of ``value``. With
-    one length for the whole ensemble the pipe is a list of arrays (no copying); otherwise
-    a 2-D array indexed per member.
-    """
-    length = np.rint(np.maximum(np.asarray(delay_time, dtype=np.float64) / time_step, 1.0)
-                     + SMALL_VENSIM).astype(np.int64)
-    if np.all(length == length.flat[0]):
-        length = int(length.flat[0])
-        return value, [value] * length, length
-    pipe = np.empty((int(length.max()), size))
-    pipe[:] = value
-    return _as_state(value, size), pipe, np.broadcast_to(length, (size,))
-
-
-def _delay_fixed_push(pipe, length, step: int, value):
-    """Store ``value`` for the step ``step`` and return the output of the next step.
-
-    The arrays put in a list pipe are never modified afterwards (the generated code never
-    writes in place), so keeping references is safe.
-    """
-    if isinstance(pipe, list):
-        pipe[step % length] = value
-        return pipe[(step + 1) % length]
-    members = np.arange(pipe.shape[1])
-    pipe[step % length, members] = value
-    return pipe[(step + 1) % length, members]
-
-
-def _interpolate(x, table):
-    """Look ``x`` up in ``table`` (xs, ys): linear between points, end values held."""
-    xs, ys = table
-    return np.interp(x, xs, ys)
-
-
-def _pulse(time: float, start, width):
-    """Vensim PULSE: 1 from ``start`` for ``width`` [time], else 0 (PySD's tolerance)."""
-    return np.where((start - SMALL_VENSIM <= time) & (time < start + width), 1.0, 0.0)
-
-
-def _xidz(numerator, denominator, value_if_zero):
-    """Vensim XIDZ (and ZIDZ with 0): the ratio, or ``value_if_zero`` if |denominator| < 1e-6."""
-    return np.where(np.abs(denominator) < SMALL_VENSIM, value_if_zero, numerator / denominator)
-
-
-_HELPERS = {
-    "_np": np, "_as_state": _as_state, "_frozen": _frozen, "_stages": _stages,
-    "_smooth_change": _smooth_change, "_delay_start": _delay_start,
-    "_delay_change": _delay_change, "_delay_fixed_start": _delay_fixed_start,
-    "_delay_fixed_push": _delay_fixed_push, "_interpolate": _interpolate, "_pulse": _pulse,
-    "_xidz": _xidz,
-}
+def _default_chunk_size(specification: ModelSpecification) -> int:
+    """Runs per chunk: 16,384 over the largest array's cells, a power of two >= 256."""
+    cells = max((int(np.prod([len(specification.ranges[dimension])
+                              for dimension in dimensions]))
+                 for dimensions in specification.dimensions.values()), default=1)
+    if cells <= 1:
+        return 16384
+    return max(256, 2 ** int(np.log2(131072 / cells)))
 
 
 class EnsembleModel:
@@ -231,26 +166,44 @@ class EnsembleModel:
 
     Attributes
     ----------
-    constants : dict[str, float]
+    constants : dict[str, float | numpy.ndarray]
         Default value of every constant of the model file by py name, including
-        ``initial_time``, ``final_time``, ``time_step`` and ``saveper`` [model units].
+        ``initial_time``, ``final_time``, ``time_step`` and ``saveper`` [model units]; an
+        array over its dimensions for a subscripted constant.
     variables : tuple[str, ...]
         Py names that :meth:`run` can return (``time`` and every model variable).
+    dimensions : dict[str, tuple[str, ...]]
+        Subscript ranges of each subscripted variable or constant, in order.
+    coordinates : dict[str, tuple[str, ...]]
+        Elements of each subscript range used as a dimension.
     chunk_size : int
-        Ensemble members integrated together (sized to stay in the processor cache).
+        Ensemble members integrated together, sized so that one variable's array of a
+        chunk stays in the processor's cache: 16,384 runs for a scalar model, fewer for
+        a subscripted one (about 131,072 array cells; 512 runs for 101 x 2 cells, the
+        fastest of 256 to 16,384 in benchmarks/bench_engines.py's cohort model).
     workers : int
         Threads running chunks in parallel.
     """
 
-    def __init__(self, specification: ModelSpecification, *, chunk_size: int = 16384,
+    def __init__(self, specification: ModelSpecification, *, chunk_size: int | None = None,
                  workers: int | None = None):
         self.specification = specification
-        self.constants = dict(specification.constants)
+        self.constants = {name: np.array(value) if isinstance(value, list) else value
+                          for name, value in specification.constants.items()}
         self.variables = specification.variables
-        self.chunk_size = chunk_size
+        self.dimensions = {name: dimensions for name, dimensions
+                           in specification.dimensions.items() if name in self.variables}
+        self.coordinates = {dimension: specification.ranges[dimension]
+                            for dimensions in self.dimensions.values()
+                            for dimension in dimensions}
+        self.chunk_size = chunk_size or _default_chunk_size(specification)
         self.workers = workers or min(2, os.cpu_count() or 1)
         self._tables = {name: (np.array(xs), np.array(ys))
                         for name, (xs, ys) in specification.tables.items()}
+        self._tables.update({name: [self._tables[table] for table in tables]
+                             for name, tables in specification.lookup_arrays.items()})
+        self._arrays = {name: np.array(value)
+                        for name, value in specification.arrays.items()}
         self._compiled: dict[tuple, object] = {}
         self._lock = threading.Lock()
 
@@ -305,13 +258,31 @@ class EnsembleModel:
                     raise EnsembleError(f"'{name}' given twice with different values")
                 controls[name] = float(keywords[name])
                 given.add(name)
-        # A control defined as another in the model (SAVEPER = TIME STEP) follows it.
-        for name, target in self.specification.control_aliases.items():
-            if name not in given:
-                controls[name] = controls[target]
+        # A control defined as another in the model (SAVEPER = TIME STEP) or as an
+        # expression of constants follows them.
+        spec = self.specification
+        for _ in CONTROL_NAMES:
+            for name, target in spec.control_aliases.items():
+                if name not in given:
+                    controls[name] = controls[target]
+            for name, (code, names) in spec.control_expressions.items():
+                if name not in given:
+                    values = {other: controls.get(other, self._control_input(other, params))
+                              for other in names}
+                    controls[name] = evaluate_control(code, values)
         if not controls["time_step"] > 0:
             raise EnsembleError(f"time_step must be positive, got {controls['time_step']}")
         return controls
+
+    def _control_input(self, name: str, params) -> float:
+        """A constant read by a control expression: one value for the whole ensemble."""
+        if name not in params:
+            return self.constants[name]
+        values = np.unique(np.asarray(params[name], dtype=np.float64))
+        if values.size != 1:
+            raise EnsembleError(f"parameter '{name}' sets a simulation control value, so it "
+                                "must be one value for the whole ensemble")
+        return float(values[0])
 
     # -- code --------------------------------------------------------------------------
     def source(self, return_columns: list[str], time_varying: frozenset[str] = frozenset()):
@@ -323,7 +294,7 @@ class EnsembleModel:
         with self._lock:
             if key not in self._compiled:
                 source = self.source(list(return_columns), time_varying)
-                namespace = dict(_HELPERS, _tables=self._tables)
+                namespace = dict(_HELPERS, _tables=self._tables, _arrays=self._arrays)
                 filename = f"<ensemble {self.specification.source_sha256[:12]}>"
                 exec(compile(source, filename, "exec"), namespace)  # noqa: S102
                 self._compiled[key] = namespace["simulate"]
@@ -341,7 +312,10 @@ class EnsembleModel:
 
     def _parameters(self, params, n: int, steps: int, controls):
         """Split ``params`` into per-run values and per-step series, checking shapes."""
-        values = {name: np.float64(value) for name, value in self.constants.items()}
+        values = {name: np.float64(value) for name, value in self.constants.items()
+                  if name not in self.dimensions}
+        values.update({name: self.constants[name][..., np.newaxis]
+                       for name in self.dimensions if name in self.constants})
         values.update({name: np.float64(value) for name, value in controls.items()})
         series: dict[str, np.ndarray] = {}
         for name, value in params.items():
@@ -349,7 +323,9 @@ class EnsembleModel:
             if name in CONTROL_NAMES:
                 continue
             array = np.asarray(value, dtype=np.float64)
-            if array.ndim == 0:
+            if name in self.dimensions:
+                values[name] = self._subscripted_parameter(name, array, n)
+            elif array.ndim == 0:
                 values[name] = np.float64(array)
             elif array.shape == (n,):
                 values[name] = array
@@ -362,6 +338,19 @@ class EnsembleModel:
                     f"parameter '{name}' has shape {array.shape}; expected a number, ({n},) "
                     f"one per run, or ({steps},) / ({n}, {steps}) one per time step")
         return values, series
+
+    def _subscripted_parameter(self, name: str, array: np.ndarray, n: int) -> np.ndarray:
+        """A subscripted constant's value in the generated code's layout (ensemble last):
+        from an array over its dimensions (shared) or with the runs first (one per run)."""
+        shape = self.constants[name].shape
+        if array.shape == shape:
+            return array[..., np.newaxis]
+        if array.shape == (n, *shape):
+            return np.moveaxis(array, 0, -1)
+        dims = " x ".join(self.dimensions[name])
+        raise EnsembleError(
+            f"parameter '{name}' has shape {array.shape}; expected {shape} (over {dims}) "
+            f"or {(n, *shape)} one per run")
 
     def _record_plan(self, times: np.ndarray, return_times) -> list[tuple[int, ...]]:
         """For each step, the indices of ``return_times`` that fall on it."""
@@ -388,7 +377,9 @@ class EnsembleModel:
             or an array of shape (n_steps + 1,) or (n, n_steps + 1) giving the value at
             each integration time ``self.step_times(...)`` (a time-varying parameter).
             When n == n_steps + 1 a 1-D array means one value per run; pass shape
-            (1, n_steps + 1) for a path shared by all runs.
+            (1, n_steps + 1) for a path shared by all runs. A subscripted constant takes
+            an array over its dimensions (``self.dimensions[name]``), or one with the
+            runs first, shape (n, *sizes); it cannot vary in time.
         n
             Number of runs in the ensemble.
         return_columns
@@ -400,8 +391,9 @@ class EnsembleModel:
 
         Returns
         -------
-        dict mapping each column to an array of shape (n, len(return_times)) [model units]
-        (a transposed view of a time-major array: each time's column is contiguous).
+        dict mapping each column to an array of shape (n, len(return_times)) [model units],
+        or (n, len(return_times), *sizes of its dimensions) for a subscripted variable
+        (a view of a time-major array with the ensemble last: each time is contiguous).
         """
         n = int(n)
         if n < 1:
@@ -420,7 +412,7 @@ class EnsembleModel:
         values, series = self._parameters(params, n, len(times), controls)
         simulate = self._simulator(columns, frozenset(series))
         count = np.asarray(return_times).size
-        outputs = [np.empty((count, n)) for _ in columns]
+        outputs = [np.empty((count, *self._shape(column), n)) for column in columns]
 
         chunks = -(-n // self.chunk_size)
         if self.workers > 1 and chunks > 1:
@@ -430,13 +422,13 @@ class EnsembleModel:
 
         def run_chunk(start: int) -> None:
             stop = min(start + size, n)
-            chunk_values = {name: value[start:stop] if value.ndim else value
-                            for name, value in values.items()}
+            chunk_values = {name: value[..., start:stop] if value.ndim and value.shape[-1] == n
+                            else value for name, value in values.items()}
             chunk_series = {name: path[:, start:stop] if path.ndim == 2 else path
                             for name, path in series.items()}
             with np.errstate(all="ignore"):
                 simulate(chunk_values, chunk_series, times, controls["time_step"],
-                         stop - start, plan, [output[:, start:stop] for output in outputs])
+                         stop - start, plan, [output[..., start:stop] for output in outputs])
 
         if self.workers > 1 and len(starts) > 1:
             with ThreadPoolExecutor(self.workers) as pool:
@@ -444,4 +436,10 @@ class EnsembleModel:
         else:
             for start in starts:
                 run_chunk(start)
-        return {column: output.T for column, output in zip(columns, outputs, strict=True)}
+        return {column: np.moveaxis(output, -1, 0)
+                for column, output in zip(columns, outputs, strict=True)}
+
+    def _shape(self, name: str) -> tuple[int, ...]:
+        """Sizes of the dimensions of ``name`` (empty for a scalar)."""
+        return tuple(len(self.coordinates[dimension])
+                     for dimension in self.dimensions.get(name, ()))

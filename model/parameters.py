@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from model import MODEL_PATH
+from model.array_value import ArrayValue
 from model.pysd_engine import load_pysd_model, model_documentation
 
 #: Simulation-control constants: set through run options, not scenario parameters.
@@ -25,6 +26,8 @@ class ParameterInfo:
 
     ``minimum``/``maximum`` bound every allowed value [model unit]; ``time_varying`` says
     whether a year→value path is allowed (start values are fixed at the start of the run).
+    A subscripted constant has ``dimensions`` and an :class:`ArrayValue` as ``default``
+    (no path over years).
     """
 
     name: str
@@ -35,6 +38,7 @@ class ParameterInfo:
     maximum: float
     description: str
     time_varying: bool
+    dimensions: tuple[str, ...] = ()  # subscript ranges of a subscripted constant
 
 
 def is_start_value(name: str) -> bool:
@@ -56,15 +60,21 @@ def _catalogue(mdl_path: str) -> dict[str, ParameterInfo]:
         if record["Type"] != "Constant" or py_name in CONTROL_NAMES:
             continue
         low, high = record["Limits"]
+        value = getattr(model.components, py_name)()
+        dimensions = tuple(getattr(value, "dims", ()))
         catalogue[py_name] = ParameterInfo(
             name=py_name,
             vensim_name=record["Real Name"],
             unit=str(record["Units"]),
-            default=float(getattr(model.components, py_name)()),
+            default=ArrayValue.from_array(
+                value.values, dimensions, [list(map(str, value.coords[dimension].values))
+                                           for dimension in dimensions])
+            if dimensions else float(value),
             minimum=-math.inf if low is None or math.isnan(low) else float(low),
             maximum=math.inf if high is None or math.isnan(high) else float(high),
             description=str(record["Comment"]).strip(),
-            time_varying=not is_start_value(py_name),
+            time_varying=not is_start_value(py_name) and not dimensions,
+            dimensions=dimensions,
         )
     return dict(sorted(catalogue.items()))
 

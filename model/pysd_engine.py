@@ -139,6 +139,7 @@ def run_pysd(
                 time_step=time_step,
                 final_time=final_time,
                 progress=False,
+                flatten_output=False,  # a subscripted column: one labelled array a time
             )
     except Exception as error:  # PySD raises many types; wrap them in ours
         raise ModelError(f"PySD run failed: {error}") from error

@@ -32,6 +32,7 @@ from qdsim.errors import QdsimError
 from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
 from qdsim.simulation import label_results, model_years, simulate_scenarios
+from qdsim.subscripted import output_dimensions
 from qdsim.validation import disk_error
 from qdsim.variables import OUTPUT_VARIABLES
 
@@ -73,7 +74,10 @@ def _template(scenarios: Sequence[Scenario], designs: Sequence[Design], samples:
 
     shape = (len(scenarios), samples, len(years))
     chunks = (1, min(chunk_size, samples), len(years))
-    empty = {name: dask_array.full(shape, np.nan, chunks=chunks) for name in variables}
+    subscripts, elements = output_dimensions(variables)
+    sizes = {name: tuple(len(elements[d]) for d in subscripts.get(name, ())) for name in variables}
+    empty = {name: dask_array.full((*shape, *sizes[name]), np.nan,
+                                   chunks=(*chunks, *sizes[name])) for name in variables}
     dataset = label_results(empty, scenarios, years, engine="ensemble", time_step=time_step,
                             extra_dims=("sample",), variables=variables)
     sampled_names = sorted({name for d in designs for name in d.sampled})
@@ -149,13 +153,16 @@ def _check_finite(scenario: Scenario, start: int, stop: int,
 
 def _write_chunk(store: Path, scenario_index: int, start: int, stop: int,
                  values: dict[str, np.ndarray], sampled: dict[str, np.ndarray]) -> None:
+    subscripts, _ = output_dimensions(list(values))
     data: dict[str, tuple[tuple[str, ...], np.ndarray]] = {
-        name: (("scenario", "sample", "year"), array[None, :, :])
+        name: (("scenario", "sample", "year", *subscripts.get(name, ())), array[None])
         for name, array in values.items()}
     data.update({f"sampled_{name}": (("scenario", "sample"), array[None, start:stop])
                  for name, array in sampled.items()})
     region = {"scenario": slice(scenario_index, scenario_index + 1),
-              "sample": slice(start, stop), "year": slice(None)}
+              "sample": slice(start, stop), "year": slice(None),
+              **{dimension: slice(None) for names in subscripts.values()
+                 for dimension in names}}
     xr.Dataset(data).to_zarr(store, region=region, zarr_format=2)
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from model import MODEL_PATH
+from model.array_value import ArrayValue
 from model.ensemble import EnsembleError, EnsembleModel
 from qdsim.errors import EngineError
 from qdsim.scenario import ParameterValue
@@ -58,17 +59,27 @@ def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, 
     inputs: dict[str, np.ndarray | float] = {}
     if len(sets) == 1:
         for name, value in sets[0].items():
+            if isinstance(value, ArrayValue):  # a subscripted constant: the same for every run
+                inputs[name] = value.array()
+                continue
             on_grid = path_on_grid(value, times)
             inputs[name] = on_grid[None, :] if isinstance(on_grid, np.ndarray) else on_grid
     else:
         constants = ensemble_model().constants
         for name in sorted(set().union(*sets)):
+            if any(isinstance(p.get(name), ArrayValue) for p in sets):
+                raise EngineError(f"parameter '{name}' is subscripted; one value set per run"
+                                  " is not supported for subscripted parameters")
             values = [path_on_grid(p.get(name, constants[name]), times) for p in sets]
             if all(isinstance(v, float) for v in values):
                 inputs[name] = np.asarray(values)
             else:
                 inputs[name] = np.vstack([np.broadcast_to(v, times.shape) for v in values])
     for name, draw in (draws or {}).items():
+        if any(isinstance(p.get(name), ArrayValue) for p in sets) or np.ndim(
+                ensemble_model().constants.get(name, 0.0)) > 0:
+            raise EngineError(f"parameter '{name}' is subscripted; uncertain draws of "
+                              "subscripted parameters are not supported")
         draw = np.asarray(draw, dtype=float)
         mode = (modes or {}).get(name, "replace")
         after_observed = mode.endswith(AFTER_OBSERVED)

@@ -54,14 +54,15 @@ def write_atomically(final: Path, writer: Callable[[Path], None]) -> None:
 
 
 def long_table(dataset: xr.Dataset) -> pd.DataFrame:
-    """Long format: scenario, [sample], variable, year, value, unit (model units)."""
+    """Long format: scenario, [sample], variable, year, [one column per subscript
+    dimension, empty for unsubscripted variables], value, unit (model units)."""
     frames = []
     for name, variable in dataset.data_vars.items():
         if "year" not in variable.dims:
             continue
         frame = variable.to_dataframe(name="value").reset_index()
         frame = frame[[*variable.dims, "value"]]
-        frame.insert(len(variable.dims) - 1, "variable", name)
+        frame.insert(list(variable.dims).index("year"), "variable", name)
         frame["unit"] = variable.attrs.get("units", "")
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

@@ -35,6 +35,7 @@ import yaml
 
 from model.parameters import ParameterInfo, parameter_catalogue
 from qdsim.errors import ScenarioError, suggest
+from qdsim.subscripted import parse_array_value
 from qdsim.uncertainty import check_applied_support, parse_uncertain
 from qdsim.validation import (
     SAFE_NAME,
@@ -238,6 +239,9 @@ def _parse_parameter(document: _Document, parameters_node: yaml.MappingNode, key
                      value: Any, info: ParameterInfo) -> ParameterValue | RelativeChange:
     path = document.path
     line = _key_lines(parameters_node)[key]
+    if info.dimensions:  # a subscripted constant: qdsim/subscripted.py
+        return parse_array_value(path, line, key, value, info.default,
+                                 lambda number: _check_value(path, line, key, number, info))
     if not isinstance(value, dict):
         return _check_value(path, line, key, value, info)
     if any(isinstance(k, str) and not _looks_like_year(k) for k in value):

@@ -28,6 +28,7 @@ from qdsim.ensemble_runs import run_inputs, simulate
 from qdsim.errors import EngineError
 from qdsim.sampling import Design
 from qdsim.scenario import ParameterValue, Scenario
+from qdsim.subscripted import ArrayValue, output_dimensions, stacked
 from qdsim.variables import OUTPUT_VARIABLES, variable_attributes
 
 log = logging.getLogger(__name__)
@@ -50,9 +51,13 @@ def pysd_inputs(parameters: Mapping[str, ParameterValue]) -> dict[str, float | p
     (PySD interpolates between them as the ensemble engine does)."""
     years = sorted({year for value in parameters.values() if isinstance(value, tuple)
                     for year, _ in value})
-    inputs = run_inputs(parameters, np.asarray(years, dtype=float))
-    return {name: pd.Series(value[0], index=years, dtype=float)
-            if isinstance(value, np.ndarray) else float(value) for name, value in inputs.items()}
+    arrays = {name: value.data_array() for name, value in parameters.items()
+              if isinstance(value, ArrayValue)}  # subscripted constants, labelled
+    inputs = run_inputs({name: value for name, value in parameters.items()
+                         if name not in arrays}, np.asarray(years, dtype=float))
+    return {**{name: pd.Series(value[0], index=years, dtype=float)
+               if isinstance(value, np.ndarray) else float(value)
+               for name, value in inputs.items()}, **arrays}
 
 
 def _scenario_coordinates(scenarios: Sequence[Scenario]) -> dict[str, tuple[str, list[str]]]:
@@ -85,12 +90,15 @@ def label_results(values: dict[str, np.ndarray], scenarios: Sequence[Scenario],
             log.warning("scenario %s inherits a calibration made with another version of the"
                         " model file; rerun 'qdsim calibrate'", scenario.name)
     dims = ("scenario", *extra_dims, "year")
+    subscripts, elements = output_dimensions(variables)  # after year: age, sex, ...
     data_vars = {
-        name: xr.Variable(dims, values[name] if hasattr(values[name], "dask") else
+        name: xr.Variable((*dims, *subscripts.get(name, ())), values[name]
+                          if hasattr(values[name], "dask") else
                           np.asarray(values[name], dtype=float), attrs=attributes[name])
         for name in variables
     }
-    coords = {**_scenario_coordinates(scenarios), "year": ("year", years.astype(int))}
+    coords = {**_scenario_coordinates(scenarios), "year": ("year", years.astype(int)),
+              **{dimension: (dimension, list(items)) for dimension, items in elements.items()}}
     dataset = xr.Dataset(data_vars, coords=coords)
     dataset.attrs.update(
         {
@@ -158,7 +166,7 @@ def _run_one(scenario: Scenario, engine: str, chosen: Design | None, variables: 
                          time_step=step, final_time=float(years[-1]))
     except ModelError as error:
         raise EngineError(f"scenario '{scenario.name}': {error}") from error
-    runs = {name: frame[name].to_numpy(dtype=float) for name in variables}
+    runs = {name: stacked(frame[name]) for name in variables}
     for name, values in runs.items():
         if not np.isfinite(values).all():
             raise EngineError(f"scenario '{scenario.name}': the model gave NaN or infinite"

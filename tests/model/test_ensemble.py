@@ -261,10 +261,10 @@ def test_delay_fixed_with_a_delay_time_per_member_matches_pysd(tmp_path):
 @pytest.mark.parametrize(("equation", "construct"), [
     ("RANDOM NORMAL(0, 1, 0, 1, 1)", "RANDOM NORMAL"),
     ("GET XLS DATA('data.xlsx', 'Sheet1', 'A', 'B2')", "GET XLS/DIRECT DATA"),
-    ("SMOOTH N(Time, 2, 0, 2)", "SMOOTH N"),
-    ("DELAY N(Time, 2, 0, 2)", "DELAY N"),
-    ("TREND(Time, 2, 0)", "TREND"),
     ("SAMPLE IF TRUE(Time > 2, Time, 0)", "SAMPLE IF TRUE"),
+    ("DELAY N(Time, 2, 0, input)", "a delay or smooth of order"),
+    ("GET TIME VALUE(0, 0, 0)", "GET TIME VALUE"),
+    ("QUANTUM(Time, 2)", "QUANTUM"),
 ])
 def test_an_unsupported_construct_is_refused_naming_the_variable(tmp_path, equation,
                                                                   construct):
