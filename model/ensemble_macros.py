@@ -38,7 +38,7 @@ class MacroSection:
 def expand_call(translator, macro: MacroSection, arguments) -> str:
     """Statements of one call of ``macro`` from ``translator``'s equation; returns the
     identifier of its value."""
-    from .ensemble_translator import ElementTranslator
+    element_translator = type(translator)  # the translator's own class (no import cycle)
 
     if macro.returns:
         raise translator.fail(f"the macro {macro.name} with several outputs")
@@ -61,7 +61,7 @@ def expand_call(translator, macro: MacroSection, arguments) -> str:
         if len(element.components) != 1 or element.components[0].subscripts != ([], []):
             raise translator.fail(f"the macro {macro.name} with subscripts")
         target = scope[macro.references[element.name]]
-        inner = ElementTranslator(builder, translator.element, target)
+        inner = element_translator(builder, translator.element, target)
         inner.scope = scope
         code = inner.expression(element.components[0].ast)
         spec.loop[target] = Statement((target,), f"{target} = {code}",

@@ -27,12 +27,11 @@ import xarray as xr
 
 from model import MODEL_PATH
 from model.pysd_engine import control_values, file_sha256
-from qdsim.ensemble_runs import simulate
+from qdsim.ensemble_runs import output_dimensions, simulate
 from qdsim.errors import QdsimError
 from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
 from qdsim.simulation import label_results, model_years, simulate_scenarios
-from qdsim.subscripted import output_dimensions
 from qdsim.validation import disk_error
 from qdsim.variables import OUTPUT_VARIABLES
 

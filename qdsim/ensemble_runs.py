@@ -118,3 +118,22 @@ def simulate(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, Pa
                           time_step=time_step, final_time=final_time)
     except EnsembleError as error:
         raise EngineError(str(error)) from error
+
+
+def output_dimensions(variables: Sequence[str]) -> tuple[dict[str, tuple[str, ...]],
+                                                         dict[str, tuple[str, ...]]]:
+    """Dimensions of each subscripted output variable and the elements of each dimension
+    (from the ensemble engine's reading of the model file); scalars are left out."""
+    engine = ensemble_model()
+    dimensions = {name: engine.dimensions[name] for name in variables
+                  if name in engine.dimensions}
+    coordinates = {dimension: engine.coordinates[dimension]
+                   for names in dimensions.values() for dimension in names}
+    return dimensions, coordinates
+
+
+def stacked(column) -> np.ndarray:
+    """A PySD result column (numbers, or one labelled array per time) as floats of shape
+    (time, *dimensions)."""
+    return np.stack([np.asarray(getattr(item, "values", item), dtype=np.float64)
+                     for item in column])

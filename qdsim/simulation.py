@@ -24,11 +24,11 @@ from model import MODEL_PATH
 from model.errors import ModelError
 from model.pysd_engine import control_values, file_sha256, run_pysd
 from qdsim import __version__
-from qdsim.ensemble_runs import run_inputs, simulate
+from qdsim.ensemble_runs import output_dimensions, run_inputs, simulate, stacked
 from qdsim.errors import EngineError
 from qdsim.sampling import Design
 from qdsim.scenario import ParameterValue, Scenario
-from qdsim.subscripted import ArrayValue, output_dimensions, stacked
+from qdsim.subscripted import ArrayValue
 from qdsim.variables import OUTPUT_VARIABLES, variable_attributes
 
 log = logging.getLogger(__name__)

@@ -9,21 +9,20 @@ checked against the parameter's allowed range; a wrong element or shape is one e
 naming the file, line and key.
 
 Results: a subscripted output variable gets its dimensions (``age``, ``sex``, ...) after
-``scenario``, ``sample`` and ``year``, each with its elements as coordinates.
+``scenario``, ``sample`` and ``year``, each with its elements as coordinates
+(``qdsim.ensemble_runs.output_dimensions``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from model.array_value import ArrayValue
 from qdsim.errors import ScenarioError
 
-__all__ = ["ArrayValue", "output_dimensions", "parse_array_value"]
+__all__ = ["ArrayValue", "parse_array_value"]
 
 
 def parse_array_value(path: Path, line: int, key: str, value: Any, base: ArrayValue,
@@ -87,25 +86,3 @@ def parse_array_value(path: Path, line: int, key: str, value: Any, base: ArrayVa
         raise fail(f"a subscripted parameter over {', '.join(names)} takes a list or a "
                    f"mapping of elements, not {value!r}")
     return ArrayValue.from_array(array, names, coordinates)
-
-
-def output_dimensions(variables: Sequence[str]) -> tuple[dict[str, tuple[str, ...]],
-                                                         dict[str, tuple[str, ...]]]:
-    """Dimensions of each subscripted output variable and the elements of each dimension
-    (from the ensemble engine's reading of the model file); scalars are left out."""
-    from qdsim.ensemble_runs import ensemble_model  # here: ensemble_runs imports scenario,
-    # which imports this module
-
-    engine = ensemble_model()
-    dimensions = {name: engine.dimensions[name] for name in variables
-                  if name in engine.dimensions}
-    coordinates = {dimension: engine.coordinates[dimension]
-                   for names in dimensions.values() for dimension in names}
-    return dimensions, coordinates
-
-
-def stacked(column) -> np.ndarray:
-    """A PySD result column (numbers, or one labelled array per time) as floats of shape
-    (time, *dimensions)."""
-    return np.stack([np.asarray(getattr(item, "values", item), dtype=np.float64)
-                     for item in column])
