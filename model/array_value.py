@@ -10,6 +10,7 @@ takes and :meth:`ArrayValue.data_array` the labelled one PySD takes.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,7 @@ class ArrayValue(dict):
         return np.array(list(self.values())).reshape(
             [len(elements) for elements in self.coordinates])
 
-    def data_array(self):
+    def data_array(self) -> Any:
         """The values as an ``xarray.DataArray`` with named dimensions (for PySD)."""
         import xarray as xr
 

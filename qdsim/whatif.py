@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from model.array_value import ArrayValue
 from model.parameters import parameter_catalogue
 from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError, suggest
@@ -100,6 +101,8 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
         raise SolveError(f"'{name}' is a start value; it can only be varied by value")
     if isinstance(base, tuple):
         points = [v for year, v in base if year >= CHANGE_FROM - 1] or [base[-1][1]]
+    elif isinstance(base, ArrayValue):
+        raise SolveError(f"'{name}' is subscripted; solve varies one number at a time")
     else:
         points = [float(base)]
     if mode == "value":
@@ -184,7 +187,7 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
         path_years, path_values = zip(*applied, strict=True)
         value_2025 = float(np.interp(VALUE_YEAR, path_years, path_values))
     else:
-        value_2025 = float(applied)
+        value_2025 = float(applied)  # type: ignore[arg-type]  # a number: not a path or array
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,
                     (chosen.low, chosen.high), float(values[best] + target.value),
                     float(amounts[best]), int(max(crossings.size, exact.size)),
