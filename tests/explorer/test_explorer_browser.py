@@ -102,7 +102,10 @@ def test_pin_a_whatif_and_compare_it_with_a_shipped_scenario(server):
         page.wait_for_selector("#pinned-list li")
         page.click("#compare-scenario")
         page.keyboard.type("(plan)")
-        page.keyboard.press("Enter")
+        # wait for the filtered option before choosing it (Enter on a list that has not
+        # filtered yet would pick the first scenario)
+        title = load_scenario(server_scenario("plan")).title_en
+        page.get_by_role("option", name=title).first.click()
         page.wait_for_function("() => document.querySelectorAll('#pinned-list li').length == 2")
         pinned, plan = page.locator("#pinned-list li").all_inner_texts()
         assert "this what-if #1" in pinned
