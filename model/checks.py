@@ -1,0 +1,249 @@
+"""Behavioural checks of ``qingdao.mdl`` run through the ensemble engine (issue 10).
+
+Each check returns a list of failure lines (empty when it passes). They are the fast
+subset the tests run (tests/model/test_model_checks.py) and that the mutation script
+(tools/mutate_model.py) runs against every mutated model: known answers computed by hand
+from the model's constants, conservation, identities, the 2015-2020 data, a start without
+jumps (issue 14 item 3) and extreme conditions with the direction a domain expert expects.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from .ensemble import EnsembleModel
+
+CALIBRATED = Path(__file__).resolve().parents[1] / "calibration" / "calibrated.yaml"
+YEARS = np.arange(2015, 2036, dtype=float)
+STOCKS = ("population_0_14", "population_15_59", "population_60_64", "population_65_plus",
+          "capital_stock", "capital_per_job", "housing_floor_area",
+          "housing_under_construction", "public_housing_under_construction",
+          "urbanization_rate", "non_fossil_share")
+# 2020 observations (calibration/data/observations.csv) and the tolerance each must meet.
+DATA_2020 = {"population": (10_105_700, 0.01), "gdp_nominal": (1.240056e12, 0.01),
+             "urbanization_rate": (0.7634, 0.01), "energy_consumption": (31_870_000, 0.03),
+             "labour_productivity": (206_000, 0.02)}
+
+
+def calibrated_parameters(engine: EnsembleModel) -> dict[str, float]:
+    parameters = yaml.safe_load(CALIBRATED.read_text(encoding="utf-8"))["parameters"]
+    return {name: float(value) for name, value in parameters.items() if name in engine.constants}
+
+
+def _run(engine, params, columns, n=1, times=YEARS):
+    return {name: values for name, values in
+            engine.run(params, n, return_columns=list(columns), return_times=times).items()}
+
+
+def check_known_answers(engine: EnsembleModel) -> list[str]:
+    """2015 flows computed by hand from the default constants [person, CNY, tce, m2]."""
+    c = engine.constants
+    failures = []
+    columns = ["births", "deaths", "net_migration", "gdp_real", "investment",
+               "energy_consumption", "housing_completions", "population_15_59", "employment"]
+    r = {k: v[0, 0] for k, v in _run(engine, {}, columns).items()}
+    pop = c["initial_population"]
+    shares = {"0_14": c["initial_share_0_14"], "60_64": c["initial_share_60_64"],
+              "65_plus": c["initial_share_65_plus"]}
+    shares["15_59"] = 1 - sum(shares.values())
+    births = (c["total_fertility_rate"] / c["childbearing_years"]
+              * c["female_share_of_working_age"]
+              * c["childbearing_share_of_working_age_women"] * pop * shares["15_59"])
+    deaths = pop * sum(shares[g] * c[f"mortality_rate_{g}"] for g in shares)
+    gdp_rate = c["gdp_nominal_2015"] / c["initial_gdp_deflator"] * (
+        1 + c["reference_growth_2016"]) ** 0.5
+    expected = {
+        "births": births, "deaths": deaths,
+        "net_migration": pop * c["base_net_migration_rate"],
+        "gdp_real": c["gdp_nominal_2015"] / c["initial_gdp_deflator"],
+        "investment": c["investment_share"] * gdp_rate,
+        "energy_consumption": c["initial_energy_intensity"] * gdp_rate,
+        "housing_completions": c["initial_housing_completions"]
+        + c["public_housing_programme"] * c["public_housing_unit_floor_area"],
+        "population_15_59": pop * shares["15_59"],
+    }
+    for name, value in expected.items():
+        if not np.isclose(r[name], value, rtol=1e-9):
+            failures.append(f"2015 {name} {r[name]:.6g}, by hand {value:.6g}")
+    labour = pop * (shares["15_59"] * c["participation_rate_15_59"]
+                    + shares["60_64"] * c["participation_rate_60_64"]
+                    + shares["65_plus"] * c["participation_rate_65_plus"])
+    if not np.isclose(r["employment"], labour * (1 - c["initial_unemployment_rate"]), rtol=1e-9):
+        failures.append("2015 employment is not the labour force less 2015 unemployment")
+    return failures
+
+
+def check_identities(engine: EnsembleModel) -> list[str]:
+    """Conservation of people and accounting identities, at default and calibrated values."""
+    failures = []
+    columns = ["population", "births", "deaths", "net_migration", "population_0_14",
+               "population_15_59", "population_60_64", "population_65_plus",
+               "unemployment_rate", "employment", "labour_force", "co2_flow", "energy_flow",
+               "carbon_factor", "floor_area_per_capita", "housing_floor_area",
+               "gdp_per_capita", "gdp_nominal", "population_previous_year"]
+    for label, params in (("default", {}), ("calibrated", calibrated_parameters(engine))):
+        r = {k: v[0] for k, v in _run(engine, params, columns).items()}
+        change = np.diff(r["population"])
+        balance = (r["births"] - r["deaths"] + r["net_migration"])[1:]
+        if not np.allclose(change, balance, rtol=1e-9, atol=1e-3):
+            failures.append(f"{label}: population change is not births - deaths + migration")
+        groups = sum(r[f"population_{g}"] for g in ("0_14", "15_59", "60_64", "65_plus"))
+        if not np.allclose(groups, r["population"], rtol=1e-12):
+            failures.append(f"{label}: age groups do not sum to population")
+        identities = {
+            "unemployment": (r["unemployment_rate"], 1 - r["employment"] / r["labour_force"]),
+            "co2": (r["co2_flow"], r["energy_flow"] * r["carbon_factor"]),
+            "floor area per head": (r["floor_area_per_capita"],
+                                    r["housing_floor_area"] / r["population"]),
+            "gdp per head": (r["gdp_per_capita"], r["gdp_nominal"] / (
+                (r["population"] + r["population_previous_year"]) / 2)),
+        }
+        for name, (left, right) in identities.items():
+            if not np.allclose(left, right, rtol=1e-12):
+                failures.append(f"{label}: identity of {name} does not hold")
+    return failures
+
+
+def check_data(engine: EnsembleModel) -> list[str]:
+    """The calibrated model against 2015-2020 observations."""
+    failures = []
+    columns = [*DATA_2020, "gdp_real_growth", "births", "unemployment_rate", "new_urban_jobs",
+               "population"]
+    r = {k: v[0] for k, v in _run(engine, calibrated_parameters(engine), columns).items()}
+    index = {int(year): i for i, year in enumerate(YEARS)}
+    for name, (observed, tolerance) in DATA_2020.items():
+        value = r[name][index[2020]]
+        if abs(value / observed - 1) > tolerance:
+            failures.append(f"2020 {name} {value:.6g} vs observed {observed:.6g}")
+    for year, observed in ((2018, 9_814_000), (2019, 9_923_000)):
+        if abs(r["population"][index[year]] / observed - 1) > 0.01:
+            failures.append(f"{year} population off the data by over 1%")
+    growth = r["gdp_real_growth"]
+    for year, observed in ((2016, 0.079), (2019, 0.065), (2020, 0.037)):
+        if abs(growth[index[year]] - observed) > 0.005:
+            failures.append(f"{year} real growth {growth[index[year]]:.4f} vs {observed}")
+    if abs(r["births"][index[2016]] - 132_650) > 15_000:
+        failures.append("2016 births outside the observed band")
+    for year in (2016, 2017):
+        if abs(r["unemployment_rate"][index[year]] - 0.0315) > 0.01:
+            failures.append(f"{year} unemployment more than 1 point off the registered rate")
+    jobs = r["new_urban_jobs"][index[2016]:index[2020] + 1].sum()
+    if abs(jobs / 956_000 - 1) > 0.05:
+        failures.append(f"new urban jobs 2016-2020 {jobs:.0f} vs 956,000")
+    return failures
+
+
+def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
+    """Issue 14.3: each flow moves from 2015 to 2016 about as it moves from 2016 to 2017."""
+    failures = []
+    columns = ["unemployment_rate", "new_urban_jobs", "employment", "births", "deaths",
+               "net_migration", "investment", "energy_consumption", "housing_completions"]
+    r = {k: v[0] for k, v in _run(engine, calibrated_parameters(engine), columns).items()}
+    first = r["unemployment_rate"][1] - r["unemployment_rate"][0]
+    second = r["unemployment_rate"][2] - r["unemployment_rate"][1]
+    if abs(first) > 0.005 or abs(first) > 2 * abs(second) + 0.001:
+        failures.append(f"unemployment jumps {first:+.4f} in 2016 (then {second:+.4f})")
+    employment = np.diff(r["employment"])
+    if abs(employment[0]) > 2 * abs(employment[1]) + 0.002 * r["employment"][0]:
+        failures.append(f"employment jumps {employment[0]:+.0f} in 2016 "
+                        f"(then {employment[1]:+.0f})")
+    for name in columns[1:]:
+        if name == "employment":
+            continue
+        values = r[name]
+        first = values[1] / values[0] - 1
+        second = values[2] / values[1] - 1
+        if abs(first) > 2 * abs(second) + 0.02:
+            failures.append(f"{name} jumps {first:+.1%} in 2016 (then {second:+.1%})")
+    return failures
+
+
+def _stock_failures(result, label: str) -> list[str]:
+    failures = []
+    for name, values in result.items():
+        if not np.isfinite(values).all():
+            failures.append(f"{label}: {name} not finite")
+        elif name in STOCKS and (values < 0).any():
+            failures.append(f"{label}: {name} negative")
+    return failures
+
+
+def extreme_scenarios(engine: EnsembleModel) -> dict[str, dict]:
+    """Named extreme combinations (Sterman ch. 21), each a set of parameter values."""
+    steps = engine.step_times()
+    investment_stops = np.where(steps < 2016, engine.constants["investment_share"], 0.0)
+    return {
+        "zero investment from 2016": {"investment_share": investment_stops[None, :]},
+        "zero fertility": {"total_fertility_rate": 0.0},
+        "90% output shock in 2020": {"output_shock_2020": 0.9},
+        "maximum emigration": {"base_net_migration_rate": -0.05,
+                               "maximum_emigration_rate": 0.2,
+                               "base_out_migration_rate": 0.05},
+        "all at once": {"investment_share": investment_stops[None, :],
+                        "total_fertility_rate": 0.0, "output_shock_2020": 0.9,
+                        "base_net_migration_rate": -0.05, "maximum_emigration_rate": 0.2,
+                        "base_out_migration_rate": 0.05, "depreciation_rate": 0.2,
+                        "housing_land_supply_index": 0.0, "demolition_rate": 0.05},
+    }
+
+
+EXTREME_COLUMNS = (*STOCKS, "population", "gdp_per_capita", "net_migration", "births",
+                   "gdp_real", "unemployment_rate", "affordability_index", "co2_emissions")
+
+
+def check_extreme_conditions(engine: EnsembleModel) -> list[str]:
+    """Finite, non-negative, and moving the way a domain expert expects."""
+    failures = []
+    base = {k: v[0] for k, v in _run(engine, {}, EXTREME_COLUMNS).items()}
+    runs = {}
+    for label, params in extreme_scenarios(engine).items():
+        result = {k: v[0] for k, v in _run(engine, params, EXTREME_COLUMNS).items()}
+        failures += _stock_failures(result, label)
+        runs[label] = result
+    # A collapsing economy: GDP per head falls and people leave on balance.
+    collapse = runs["zero investment from 2016"]
+    if not collapse["gdp_per_capita"][-1] < 0.8 * base["gdp_per_capita"][-1]:
+        failures.append("zero investment does not lower 2035 GDP per head by a fifth")
+    if not collapse["net_migration"][-1] < 0:
+        failures.append("zero investment does not turn net migration negative by 2035")
+    # No births: births stop, the 0-14 group shrinks every year, fewer people in 2035.
+    unborn = runs["zero fertility"]
+    if (unborn["births"][1:] != 0).any() or not (np.diff(unborn["population_0_14"]) < 0).all():
+        failures.append("zero fertility still gives births or a growing 0-14 group")
+    # A 90% output shock: 2020 output about a tenth of the path, fewer migrants in 2021.
+    shock = runs["90% output shock in 2020"]
+    if not shock["gdp_real"][5] < 0.2 * base["gdp_real"][5]:
+        failures.append("a 90% shock does not cut 2020 output to under a fifth")
+    if not shock["net_migration"][6] < base["net_migration"][6]:
+        failures.append("a 90% shock does not lower 2021 net migration")
+    # Maximum emigration: the population falls every year.
+    leaving = runs["maximum emigration"]
+    if not (np.diff(leaving["population"]) < 0).all():
+        failures.append("maximum emigration does not shrink the population every year")
+    if not (np.diff(runs["all at once"]["population"]) < 0).all():
+        failures.append("everything at its worst does not shrink the population every year")
+    return failures
+
+
+def check_each_parameter_at_its_limits(engine: EnsembleModel, catalogue) -> list[str]:
+    """Each parameter alone at each end of its range: finite and no negative stock."""
+    names = [name for name in catalogue if name in engine.constants]
+    n = 2 * len(names)
+    params = {name: np.full(n, engine.constants[name]) for name in names}
+    for i, name in enumerate(names):
+        params[name][2 * i] = catalogue[name].minimum
+        params[name][2 * i + 1] = catalogue[name].maximum
+    result = _run(engine, params, EXTREME_COLUMNS, n=n)
+    failures = []
+    for i, name in enumerate(names):
+        for j, end in ((2 * i, "minimum"), (2 * i + 1, "maximum")):
+            failures += _stock_failures({k: v[j] for k, v in result.items()},
+                                        f"{name} at its {end}")
+    return failures
+
+
+FAST_CHECKS = (check_known_answers, check_identities, check_data, check_start_without_jumps,
+               check_extreme_conditions)
