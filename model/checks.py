@@ -68,6 +68,16 @@ def check_known_answers(engine: EnsembleModel) -> list[str]:
     for name, value in expected.items():
         if not np.isclose(r[name], value, rtol=1e-9):
             failures.append(f"2015 {name} {r[name]:.6g}, by hand {value:.6g}")
+    speed, ceiling = c["urbanization_speed"], c["urbanization_ceiling"]
+    urban = _run(engine, {}, ["urbanization_rate", "population_urban", "population"])
+    steps = (YEARS - YEARS[0]) / c["time_step"]
+    expected_rate = ceiling - (ceiling - c["initial_urbanization_rate"]) * (
+        1 - c["time_step"] * speed) ** steps
+    if not np.allclose(urban["urbanization_rate"][0], expected_rate, rtol=1e-12):
+        failures.append("urbanization does not close the gap to its ceiling at its speed")
+    if not np.allclose(urban["population_urban"][0],
+                       urban["population"][0] * urban["urbanization_rate"][0], rtol=1e-12):
+        failures.append("urban population is not population x urbanization rate")
     labour = pop * (shares["15_59"] * c["participation_rate_15_59"]
                     + shares["60_64"] * c["participation_rate_60_64"]
                     + shares["65_plus"] * c["participation_rate_65_plus"])
@@ -137,8 +147,21 @@ def check_data(engine: EnsembleModel) -> list[str]:
 
 
 def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
-    """Issue 14.3: each flow moves from 2015 to 2016 about as it moves from 2016 to 2017."""
+    """Issue 14.3: each flow moves from 2015 to 2016 about as it moves from 2016 to 2017;
+    over the first step jobs grow exactly with the labour force (the balanced start)."""
     failures = []
+    dt = engine.constants["time_step"]
+    first_step = _run(engine, calibrated_parameters(engine),
+                      ["labour_force", "labour_force_change_from_population", "jobs"],
+                      times=np.array([YEARS[0], YEARS[0] + dt]))
+    labour, change, jobs = (first_step[name][0] for name in
+                            ("labour_force", "labour_force_change_from_population", "jobs"))
+    if not np.isclose(labour[1] - labour[0], dt * change[0], rtol=1e-9):
+        failures.append("the labour force does not change by its computed change")
+    # 1e-5: jobs = capital / capital per job, two Euler steps whose quotient differs from
+    # one step of the labour force by dt^2 x deepening x growth (about 2e-6).
+    if not np.isclose(jobs[1] / jobs[0], labour[1] / labour[0], rtol=1e-5):
+        failures.append("jobs and the labour force do not grow alike over the first step")
     columns = ["unemployment_rate", "new_urban_jobs", "employment", "births", "deaths",
                "net_migration", "investment", "energy_consumption", "housing_completions"]
     r = {k: v[0] for k, v in _run(engine, calibrated_parameters(engine), columns).items()}
@@ -158,6 +181,136 @@ def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
         second = values[2] / values[1] - 1
         if abs(first) > 2 * abs(second) + 0.02:
             failures.append(f"{name} jumps {first:+.1%} in 2016 (then {second:+.1%})")
+    return failures
+
+
+def check_aging_chain(engine: EnsembleModel) -> list[str]:
+    """Without births, migration, deaths or mortality decline the four groups only age:
+    Euler's solution of the linear aging chain, computed here step by step [person]."""
+    c = engine.constants
+    params = {"total_fertility_rate": 0.0, "base_net_migration_rate": 0.0,
+              "base_out_migration_rate": 0.0, "mortality_rate_0_14": 0.0,
+              "mortality_rate_15_59": 0.0, "mortality_rate_60_64": 0.0,
+              "mortality_rate_65_plus": 0.0}
+    groups = ("0_14", "15_59", "60_64", "65_plus")
+    r = {k: v[0] for k, v in _run(engine, params, [f"population_{g}" for g in groups]).items()}
+    pop = c["initial_population"]
+    state = np.array([c["initial_share_0_14"], 0.0, c["initial_share_60_64"],
+                      c["initial_share_65_plus"]]) * pop
+    state[1] = pop - state.sum()
+    widths = np.array([c["width_of_cohort_0_14"], c["width_of_cohort_15_59"],
+                       c["width_of_cohort_60_64"]])
+    dt = c["time_step"]
+    expected = [state.copy()]
+    for _ in range(int(round((YEARS[-1] - YEARS[0]) / dt))):
+        out = state[:3] / widths
+        state = state + dt * (np.append(0.0, out) - np.append(out, 0.0))
+        expected.append(state.copy())
+    per_year = int(round(1 / dt))
+    expected = np.array(expected)[::per_year]
+    failures = []
+    for i, group in enumerate(groups):
+        if not np.allclose(r[f"population_{group}"], expected[:, i], rtol=1e-9):
+            failures.append(f"population {group} does not follow the aging chain")
+    return failures
+
+
+def check_growth_indices(engine: EnsembleModel) -> list[str]:
+    """Indices driven by a constant rate are exact exponentials (log stocks) [dmnl]."""
+    c = engine.constants
+    indices = {"total_factor_productivity": c["tfp_growth_rate"],
+               "gdp_deflator": c["gdp_deflator_inflation"],
+               "national_reference_income": c["national_income_growth_rate"],
+               "mortality_multiplier": -c["mortality_decline_rate"],
+               "energy_intensity_real": -c["energy_intensity_decline_rate"],
+               "fossil_carbon_factor": -c["fossil_carbon_factor_decline_rate"]}
+    r = {k: v[0] for k, v in _run(engine, {}, list(indices)).items()}
+    failures = []
+    for name, rate in indices.items():
+        expected = r[name][0] * np.exp(rate * (YEARS - YEARS[0]))
+        if not np.allclose(r[name], expected, rtol=1e-9):
+            failures.append(f"{name} is not its start value times exp(rate x years)")
+    starts = {"gdp_deflator": c["initial_gdp_deflator"], "total_factor_productivity": 1.0,
+              "national_reference_income": 1.0, "mortality_multiplier": 1.0,
+              "energy_intensity_real": c["initial_energy_intensity"],
+              "fossil_carbon_factor": c["initial_fossil_carbon_factor"]}
+    for name, value in starts.items():
+        if not np.isclose(r[name][0], value, rtol=1e-12):
+            failures.append(f"{name} does not start at its initial value")
+    return failures
+
+
+# Each flow that is a stock times a rate or over a time, as (flow, stock, constant, how).
+RATE_FLOWS = (
+    ("aging_out_of_0_14", "population_0_14", "width_of_cohort_0_14", "over"),
+    ("aging_out_of_15_59", "population_15_59", "width_of_cohort_15_59", "over"),
+    ("aging_out_of_60_64", "population_60_64", "width_of_cohort_60_64", "over"),
+    ("depreciation_flow", "capital_stock", "depreciation_rate", "times"),
+    ("job_destruction_flow", "jobs", "job_destruction_rate", "times"),
+    ("demolition_flow", "housing_floor_area", "demolition_rate", "times"),
+    ("market_housing_completions_flow", "housing_under_construction", "construction_time",
+     "over"),
+    ("public_housing_completions_flow", "public_housing_under_construction",
+     "public_housing_construction_time", "over"),
+    ("investment_flow", "gdp_real_flow", "investment_share", "times"),
+)
+# Each stock with the flows that fill (+) and drain (-) it.
+STOCK_FLOWS = {
+    "capital_stock": (("investment_flow", 1), ("depreciation_flow", -1)),
+    "housing_floor_area": (("market_housing_completions_flow", 1),
+                           ("public_housing_floor_completions_flow", 1),
+                           ("demolition_flow", -1)),
+    "housing_under_construction": (("housing_starts_flow", 1),
+                                   ("market_housing_completions_flow", -1)),
+    "population_0_14": (("net_change_0_14", 1),),
+    "population_15_59": (("net_change_15_59", 1),),
+}
+
+
+def check_flow_identities(engine: EnsembleModel) -> list[str]:
+    """Flows equal stock x rate or stock / time; each stock moves by its flows x dt; the
+    energy and carbon chain multiplies out; annual totals sum the year's flow."""
+    c = engine.constants
+    dt = c["time_step"]
+    params = calibrated_parameters(engine)
+    times = engine.step_times()[: int(round(2 / dt)) + 1]
+    columns = {name for row in RATE_FLOWS for name in row[:2]}
+    columns |= set(STOCK_FLOWS) | {flow for flows in STOCK_FLOWS.values() for flow, _ in flows}
+    columns |= {"energy_flow", "energy_intensity_real", "gdp_real_flow", "carbon_factor",
+                "fossil_carbon_factor", "non_fossil_share", "public_housing_units_completed",
+                "public_housing_floor_completions_flow", "public_housing_completions_flow",
+                "energy_consumption", "co2_emissions", "co2_flow"}
+    r = {k: v[0] for k, v in _run(engine, params, sorted(columns), times=times).items()}
+    failures = []
+    for flow, stock, constant, how in RATE_FLOWS:
+        value = c[constant] if constant not in params else params[constant]
+        expected = r[stock] * value if how == "times" else r[stock] / value
+        if not np.allclose(r[flow], expected, rtol=1e-12):
+            failures.append(f"{flow} is not {stock} {how} {constant}")
+    for stock, flows in STOCK_FLOWS.items():
+        net = sum(sign * r[flow] for flow, sign in flows)
+        if not np.allclose(np.diff(r[stock]), dt * net[:-1], rtol=1e-9,
+                           atol=1e-9 * np.abs(r[stock]).max()):
+            failures.append(f"{stock} does not move by its flows")
+    products = {
+        "energy_flow": r["energy_intensity_real"] * r["gdp_real_flow"],
+        "carbon_factor": r["fossil_carbon_factor"] * (1 - r["non_fossil_share"]),
+        "public_housing_floor_completions_flow": r["public_housing_completions_flow"]
+        * c["public_housing_unit_floor_area"],
+    }
+    for name, expected in products.items():
+        if not np.allclose(r[name], expected, rtol=1e-12):
+            failures.append(f"{name} does not multiply out")
+    gap = c["maximum_non_fossil_share"] - r["non_fossil_share"]
+    speed = params.get("non_fossil_growth_speed", c["non_fossil_growth_speed"])
+    if not np.allclose(np.diff(r["non_fossil_share"]), dt * speed * gap[:-1], rtol=1e-9):
+        failures.append("the non-fossil share does not close its gap at its speed")
+    year = int(round(1 / dt))
+    for total, flow in (("energy_consumption", "energy_flow"), ("co2_emissions", "co2_flow"),
+                        ("public_housing_units_completed", "public_housing_completions_flow")):
+        expected = dt * r[flow][year:2 * year].sum()
+        if not np.isclose(r[total][2 * year], expected, rtol=1e-9):
+            failures.append(f"{total} of 2017 is not the sum of its flow over 2017")
     return failures
 
 
@@ -245,5 +398,6 @@ def check_each_parameter_at_its_limits(engine: EnsembleModel, catalogue) -> list
     return failures
 
 
-FAST_CHECKS = (check_known_answers, check_identities, check_data, check_start_without_jumps,
-               check_extreme_conditions)
+FAST_CHECKS = (check_known_answers, check_aging_chain, check_growth_indices, check_identities,
+               check_flow_identities,
+               check_data, check_start_without_jumps, check_extreme_conditions)

@@ -62,8 +62,9 @@ def mutations(text: str):
             inner = body[len("INTEG ("):]
             flow, _, initial = inner.partition(",\n")
             yield f"{name}: flow x 1.1", replaced(f"INTEG (\n\t({flow.strip()}) * 1.1,\n{initial}")
-            yield f"{name}: initial x 1.1", replaced(
-                f"INTEG (\n\t{flow.strip()},\n\t\t({initial.strip()[:-1]}) * 1.1)")
+            if initial.strip()[:-1].strip() != "0":  # 0 x 1.1 would be the same model
+                yield f"{name}: initial x 1.1", replaced(
+                    f"INTEG (\n\t{flow.strip()},\n\t\t({initial.strip()[:-1]}) * 1.1)")
             positions = _split_additive(flow.strip())
             if positions:
                 flow_text = flow.strip()
