@@ -156,6 +156,15 @@ def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
                       times=np.array([YEARS[0], YEARS[0] + dt]))
     labour, change, jobs = (first_step[name][0] for name in
                             ("labour_force", "labour_force_change_from_population", "jobs"))
+    housing = _run(engine, calibrated_parameters(engine),
+                   ["housing_starts_flow", "market_housing_completions_flow", "non_fossil_share"],
+                   times=np.array([YEARS[0]]))
+    if not np.isclose(housing["housing_starts_flow"][0, 0],
+                      housing["market_housing_completions_flow"][0, 0], rtol=1e-9):
+        failures.append("2015 housing starts differ from completions (the pipeline jumps)")
+    if not np.isclose(housing["non_fossil_share"][0, 0],
+                      engine.constants["initial_non_fossil_share"], rtol=1e-12):
+        failures.append("the non-fossil share does not start at its 2015 value")
     if not np.isclose(labour[1] - labour[0], dt * change[0], rtol=1e-9):
         failures.append("the labour force does not change by its computed change")
     # 1e-5: jobs = capital / capital per job, two Euler steps whose quotient differs from
