@@ -259,7 +259,8 @@ def _show(value) -> str:
     if isinstance(value, _Literal):
         return "a number"
     units = f"{value.units:C}" if not value.dimensionless else "dmnl"
-    return units.replace(" ", "").replace("**", "^") or "dmnl"
+    units = re.sub(r"\bmeter\^2\b", "m2", units.replace(" ", "").replace("**", "^"))
+    return units or "dmnl"
 
 
 def _check_element(checker: _Checker, expression, declared: pint.Quantity) -> None:
