@@ -13,6 +13,7 @@ How to run (from the repository root)::
 
     nice python tools/mutate_model.py            # every mutation, a few minutes
     nice python tools/mutate_model.py --limit 20
+    nice python tools/mutate_model.py --match "public housing" --match "previous year"
 """
 
 from __future__ import annotations
@@ -108,11 +109,15 @@ def caught(text: str, folder: Path) -> str | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=None, help="Stop after N mutations.")
+    parser.add_argument("--match", action="append", default=None,
+                        help="Only mutations whose description contains this (repeatable).")
     arguments = parser.parse_args()
     text = MODEL.read_text(encoding="utf-8")
     missed, total = [], 0
     with tempfile.TemporaryDirectory() as folder:
         for description, mutated in mutations(text):
+            if arguments.match and not any(part in description for part in arguments.match):
+                continue
             if arguments.limit is not None and total >= arguments.limit:
                 break
             total += 1
