@@ -93,7 +93,11 @@ def check_identities(engine: EnsembleModel) -> list[str]:
                "population_15_59", "population_60_64", "population_65_plus",
                "unemployment_rate", "employment", "labour_force", "co2_flow", "energy_flow",
                "carbon_factor", "floor_area_per_capita", "housing_floor_area",
-               "gdp_per_capita", "gdp_nominal", "population_previous_year"]
+               "gdp_per_capita", "gdp_nominal", "population_previous_year",
+               "gdp_per_capita_usd", "cny_per_usd", "energy_intensity", "energy_consumption",
+               "gdp_real", "co2_intensity", "co2_emissions", "labour_productivity",
+               "gdp_real_growth", "gdp_real_previous_year", "affordability_index",
+               "house_price_index", "income_index"]
     for label, params in (("default", {}), ("calibrated", calibrated_parameters(engine))):
         r = {k: v[0] for k, v in _run(engine, params, columns).items()}
         change = np.diff(r["population"])
@@ -113,6 +117,16 @@ def check_identities(engine: EnsembleModel) -> list[str]:
                                     r["housing_floor_area"] / r["population"]),
             "gdp per head": (r["gdp_per_capita"], r["gdp_nominal"] / (
                 (r["population"] + r["population_previous_year"]) / 2)),
+            "gdp per head in USD": (r["gdp_per_capita_usd"],
+                                    r["gdp_per_capita"] / r["cny_per_usd"]),
+            "energy intensity": (r["energy_intensity"], r["energy_consumption"] / r["gdp_real"]),
+            "co2 intensity": (r["co2_intensity"], r["co2_emissions"] / r["gdp_real"]),
+            "labour productivity": (r["labour_productivity"], r["gdp_real"] / r["employment"]),
+            "real growth": (r["gdp_real_growth"],
+                            r["gdp_real"] / r["gdp_real_previous_year"] - 1),
+            "previous year's GDP": (r["gdp_real_previous_year"][1:], r["gdp_real"][:-1]),
+            "affordability": (r["affordability_index"],
+                              r["house_price_index"] / r["income_index"]),
         }
         for name, (left, right) in identities.items():
             if not np.allclose(left, right, rtol=1e-12):
