@@ -3,12 +3,11 @@ and the behavioural checks the mutation script (tools/mutate_model.py) relies on
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from cli import app
 from model import MODEL_PATH, checks
 from model.ensemble import EnsembleModel
 from model.parameters import parameter_catalogue
@@ -82,17 +81,20 @@ TIME STEP = 1 ~ year ~ step |
 
 
 def test_check_model_command_prints_each_unbalanced_equation_and_exits_2(tmp_path):
-    good = subprocess.run([sys.executable, "-m", "cli", "check-model"], capture_output=True,
-                          text=True)
-    assert good.returncode == 0, good.stderr
+    runner = CliRunner()
+    good = runner.invoke(app, ["check-model"])
+    assert good.exit_code == 0, good.output
+    assert good.output.startswith("units balance in every equation of ")
     bad = tmp_path / "bad.mdl"
     bad.write_text(MODEL_PATH.read_text(encoding="utf-8").replace(
         "gdp real flow * gdp deflator\n", "gdp real flow * gdp deflator + 1\n"), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "cli", "check-model", "--model", str(bad)],
-                            capture_output=True, text=True)
-    assert result.returncode == 2
+    result = runner.invoke(app, ["check-model", "--model", str(bad)])
+    assert result.exit_code == 2
     assert result.stdout.splitlines() == [
         "gdp nominal flow [CNY/year]: a sum or difference mixes CNY/year and dmnl"]
+    missing = runner.invoke(app, ["check-model", "--model", str(tmp_path / "none.mdl")])
+    assert missing.exit_code == 2
+    assert missing.output.strip() == f"error: {tmp_path / 'none.mdl'}: model file not found"
 
 
 @pytest.mark.parametrize("check", checks.FAST_CHECKS, ids=lambda check: check.__name__)
