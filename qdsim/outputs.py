@@ -156,7 +156,10 @@ def check_store_chunks(store: Path, dataset: xr.Dataset) -> None:
     try:
         group = zarr.open_group(str(store), mode="r")
         for name in dataset.data_vars:
-            array = group[name]
+            array = group[str(name)]
+            if not isinstance(array, zarr.Array):
+                raise ResultsError(store, f"'{name}' is a group, not an array; the store is"
+                                   " damaged: rerun the batch into a new folder")
             if array.nchunks_initialized != array.nchunks:
                 raise ResultsError(store, f"variable '{name}' has"
                                    f" {array.nchunks - array.nchunks_initialized} of"
