@@ -58,7 +58,7 @@ uncertain:
     "lognormal": """\
 name: perception_lognormal
 title: {zh: 迁移感知时间对数正态分布, en: Lognormal migration perception time}
-description: The time migrants take to perceive jobs, income and housing, median 1 year and a log-sd of 0.3, cut at 0.5 and 3.
+description: Migrants perceive jobs and income in a median 1 year, log-sd 0.3, cut at 0.5 and 3.
 extends: baseline
 uncertain:
   migration_perception_time: {distribution: lognormal, median: 1, sigma: 0.3, low: 0.5,
