@@ -67,7 +67,7 @@ TargetsFile = Annotated[Path | None, typer.Option("--targets", help="Targets YAM
 TargetValues = Annotated[list[str] | None, typer.Option(
     "--set-target", help="Set a target value, ID=VALUE in the model unit (repeatable).")]
 TimeStep = Annotated[float | None, typer.Option("--time-step", help="Integration step [year]"
-                                                " (default: the model file's 0.25).")]
+                                                " (default: the model file's 0.0625).")]
 
 
 def one_line(text: str) -> str:
@@ -556,6 +556,29 @@ def report(
                                targets=_load_targets(targets_file, set_target))
     typer.echo(message("wrote_report", lang, count=written.files, folder=written.folder,
                        html=written.html))
+
+
+@app.command("check-model")
+@reports_errors
+def check_model(
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="Vensim model file (default: the packaged qingdao.mdl).")] = None,
+) -> None:
+    """Check the units of every equation; print each unbalanced one, exit 2 if any."""
+    from model import MODEL_PATH
+    from model.errors import ModelError
+    from model.units_check import check_units
+
+    try:
+        problems = check_units(model or MODEL_PATH)
+    except ModelError as error:
+        raise QdsimError(str(error)) from None
+    for problem in problems:
+        typer.echo(problem.line())
+    if problems:
+        typer.echo(f"{len(problems)} unbalanced equations", err=True)
+        raise typer.Exit(code=2)
+    typer.echo(f"units balance in every equation of {model or MODEL_PATH}")
 
 
 @app.command()

@@ -56,13 +56,13 @@ uncertain:
                             high: 0.02}
 """,
     "lognormal": """\
-name: capital_lognormal
-title: {zh: 资本产出比对数正态分布, en: Lognormal capital-output ratio}
-description: The 2015 capital-output ratio with median 3 and a log-sd of 0.15, cut at 2 and 4.5.
+name: perception_lognormal
+title: {zh: 迁移感知时间对数正态分布, en: Lognormal migration perception time}
+description: Migrants perceive jobs and income in a median 1 year, log-sd 0.3, cut at 0.5 and 3.
 extends: baseline
 uncertain:
-  initial_capital_output_ratio: {distribution: lognormal, median: 3, sigma: 0.15, low: 2,
-                                 high: 4.5}
+  migration_perception_time: {distribution: lognormal, median: 1, sigma: 0.3, low: 0.5,
+                              high: 3}
 """,
     "choice": """\
 name: hukou_choice
@@ -76,11 +76,11 @@ uncertain:
     "posterior": """\
 name: posterior_draws
 title: {zh: 校准后验抽样, en: Draws from the calibration posterior}
-description: TFP growth and investment share drawn jointly from the 2015-2020 posterior.
+description: TFP growth and capital deepening drawn jointly from the 2015-2020 posterior.
 extends: baseline
 uncertain:
   tfp_growth_rate: {distribution: posterior}
-  investment_share: {distribution: posterior}
+  capital_deepening_rate: {distribution: posterior}
 """,
 }
 

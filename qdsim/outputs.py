@@ -159,8 +159,8 @@ def check_store_chunks(store: Path, dataset: xr.Dataset) -> None:
         for name in dataset.data_vars:
             array = group[str(name)]
             if not isinstance(array, zarr.Array):
-                raise ResultsError(store, f"'{name}' in the store is not an array; the store"
-                                   " is damaged: rerun the batch into a new folder")
+                raise ResultsError(store, f"'{name}' is a group, not an array; the store is"
+                                   " damaged: rerun the batch into a new folder")
             if array.nchunks_initialized != array.nchunks:
                 raise ResultsError(store, f"variable '{name}' has"
                                    f" {array.nchunks - array.nchunks_initialized} of"

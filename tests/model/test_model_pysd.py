@@ -25,7 +25,15 @@ def stock_names() -> list[str]:
     documentation = model_documentation()
     integ = documentation[(documentation["Type"] == "Stateful")
                           & (documentation["Subtype"] == "Integ")]
-    return [name for name in integ["Py Name"] if name != "cumulative_net_migration"]
+    return [name for name in integ["Py Name"] if name != "cumulative_net_migration"
+            and not name.startswith("cumulative_") or name in ANNUAL_ACCUMULATORS]
+
+
+# Accumulators of non-negative flows (the other cumulative_* stocks are logs of indices).
+ANNUAL_ACCUMULATORS = ("cumulative_births", "cumulative_deaths", "cumulative_gdp_real",
+                       "cumulative_gdp_nominal", "cumulative_investment",
+                       "cumulative_new_urban_jobs", "cumulative_energy", "cumulative_co2",
+                       "cumulative_housing_completions", "cumulative_public_housing_units")
 
 
 def euler_decay(initial: float, rate: float, years: np.ndarray) -> np.ndarray:
@@ -84,7 +92,7 @@ def test_age_groups_sum_to_population():
 
 def test_population_sector_without_births_or_migration_only_ages_and_dies():
     params = {"total_fertility_rate": 0.0, "base_net_migration_rate": 0.0,
-              "mortality_decline_rate": 0.0}
+              "base_out_migration_rate": 0.0, "mortality_decline_rate": 0.0}
     frame = run(["births", "net_migration", "population_0_14"], params)
     assert (frame["births"].iloc[1:] == 0).all()
     assert (frame["net_migration"] == 0).all()
@@ -100,12 +108,15 @@ def test_urbanization_sector_closes_the_gap_to_its_ceiling():
 
 
 def test_economy_sector_capital_depreciates_without_investment():
-    frame = run(["capital_stock", "investment"], {"investment_share": 0.0,
+    # Investment stops after the first step (the start needs a positive share: the 2015
+    # capital stock is set from it); from then on capital only depreciates.
+    stop = pd.Series([0.42, 0.0, 0.0], index=[2015.0, 2015.0 + DT, 2035.0])
+    frame = run(["capital_stock", "investment"], {"investment_share": stop,
                                                   "depreciation_rate": 0.1})
-    initial_capital = 3 * 8.65857e11 / 0.9567
-    np.testing.assert_allclose(frame["capital_stock"],
-                               euler_decay(initial_capital, 0.1, YEARS), rtol=1e-12)
-    assert (frame["investment"] == 0).all()
+    yearly = frame["capital_stock"].loc[2016:].to_numpy()
+    np.testing.assert_allclose(yearly[1:] / yearly[:-1], (1 - DT * 0.1) ** STEPS_PER_YEAR,
+                               rtol=1e-12)
+    assert (frame["investment"].loc[2017:] == 0).all()
 
 
 def test_output_shock_lowers_2020_only():
@@ -120,12 +131,20 @@ def test_output_shock_lowers_2020_only():
 def test_economy_sector_cobb_douglas_identity_and_deflator():
     columns = ["gdp_real_flow", "total_factor_productivity", "capital_stock", "employment",
                "gdp_deflator"]
-    frame = run(columns, {"output_shock_2020": 0.0})
-    produced = (frame["total_factor_productivity"] * frame["capital_stock"] ** 0.5
-                * frame["employment"] ** 0.5)
+    frame = run(columns, {"output_shock_2020": 0.0, "tfp_growth_rate": 0.02})
+    start = frame.loc[2015]
+    produced = (start["gdp_real_flow"] * frame["total_factor_productivity"]
+                * (frame["capital_stock"] / start["capital_stock"]) ** 0.5
+                * (frame["employment"] / start["employment"]) ** 0.5)
     np.testing.assert_allclose(frame["gdp_real_flow"], produced, rtol=1e-12)
-    expected = 0.9567 * (1 + DT * 0.009) ** ((YEARS - 2015) * STEPS_PER_YEAR)
-    np.testing.assert_allclose(frame["gdp_deflator"], expected, rtol=1e-12)
+    # Growth-rate stocks are integrated as logs: exact for a constant rate.
+    np.testing.assert_allclose(frame["total_factor_productivity"],
+                               np.exp(0.02 * (YEARS - 2015)), rtol=1e-12)
+    np.testing.assert_allclose(frame["gdp_deflator"], 0.9567 * np.exp(0.009 * (YEARS - 2015)),
+                               rtol=1e-12)
+    # 2015 rate: the 2015 total at 2020 prices moved on half a year of 2016 growth.
+    assert start["gdp_real_flow"] == pytest.approx(8.65857e11 / 0.9567 * 1.079 ** 0.5,
+                                                   rel=1e-12)
 
 
 def test_employment_sector_identities():
@@ -171,9 +190,13 @@ def test_energy_by_sector_and_fuel_add_up_and_co2_comes_from_fuels():
 
 
 def test_efficiency_improves_only_as_capital_is_replaced_or_retrofitted():
-    frozen = run(ENERGY_COLUMNS, {"investment_share": 0.0, "retrofit_rate": 0.0})
+    # Investment stops in 2016 (a zero share from the start would leave the balanced 2015
+    # capital stock at zero): from then on no vintage enters and intensities stay put.
+    stops = pd.Series({2015.0: 0.42, 2015.9: 0.42, 2016.0: 0.0, 2035.0: 0.0})
+    frozen = run(ENERGY_COLUMNS, {"investment_share": stops, "retrofit_rate": 0.0})
     for column in ("industry_energy_intensity", "services_energy_intensity"):
-        np.testing.assert_allclose(frozen[column], frozen.loc[2015, column], rtol=1e-12)
+        np.testing.assert_allclose(frozen.loc[2016:, column], frozen.loc[2016, column],
+                                   rtol=1e-12)
     moving = run(ENERGY_COLUMNS, {"investment_share": 0.42, "retrofit_rate": 0.0})
     assert (moving["industry_energy_intensity"].diff().dropna() < 0).all()
     stricter = run(ENERGY_COLUMNS, {"investment_share": 0.42, "retrofit_rate": 0.0,
@@ -212,11 +235,11 @@ def test_tight_land_supply_raises_prices_and_deters_migration():
 
 @pytest.mark.parametrize("params", [
     {"base_net_migration_rate": 0.0},
-    {"investment_share": 0.0},
+    {"investment_share": 0.05},
     {"total_fertility_rate": 0.0},
     {"base_net_migration_rate": -0.05, "migration_sensitivity_to_jobs": 30.0,
      "maximum_emigration_rate": 0.2},
-    {"total_fertility_rate": 0.0, "base_net_migration_rate": -0.05, "investment_share": 0.0,
+    {"total_fertility_rate": 0.0, "base_net_migration_rate": -0.05, "investment_share": 0.05,
      "housing_land_supply_index": 0.0, "public_housing_programme": 0.0,
      "demolition_rate": 0.05, "depreciation_rate": 0.2},
 ], ids=["zero-migration", "zero-investment", "zero-fertility", "max-emigration", "all-extreme"])

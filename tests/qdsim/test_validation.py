@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -160,8 +161,14 @@ def test_posterior_sample_replaced_without_its_scenario_file_is_refused(tmp_path
                                                                         repo_root):
     calibrated = (repo_root / "calibration" / "calibrated.yaml").read_text(encoding="utf-8")
     target = tmp_path / "calibrated.yaml"
-    record = "calibration:\n  posterior_sha256: " + "ab" * 32 + "\n"
-    target.write_text(calibrated.replace("calibration:\n", record, 1), encoding="utf-8")
+    # A freshly calibrated file records the sample's hash: put a wrong one in its place
+    # (or add one to a file written before hashes were recorded).
+    wrong = "  posterior_sha256: " + "ab" * 32
+    if "  posterior_sha256: " in calibrated:
+        calibrated = re.sub(r"(?m)^  posterior_sha256: .*$", wrong, calibrated)
+    else:
+        calibrated = calibrated.replace("calibration:\n", "calibration:\n" + wrong + "\n", 1)
+    target.write_text(calibrated, encoding="utf-8")
     (tmp_path / "calibrated_posterior.nc").write_bytes(
         (repo_root / "calibration" / "calibrated_posterior.nc").read_bytes())
     with pytest.raises(ScenarioError, match="does not match this file"):

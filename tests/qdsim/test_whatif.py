@@ -69,7 +69,9 @@ def test_scenario_sensitivity_shapes_and_sanity(baseline):
     assert result["ST_by_year"].shape == (len(model_years()), result.sizes["factor"])
     # The exchange rate cannot move the population.
     assert abs(float(result["ST"].sel(factor="cny_per_usd"))) < 1e-9
-    assert float(result["ST"].sel(factor="calibration_posterior")) > 0.5
+    # The 2015-2020 posterior is the largest source of 2025 population uncertainty (since
+    # issue 10 migration also answers to jobs and income, so it is no longer over half).
+    assert str(result["ST"].idxmax("factor").item()) == "calibration_posterior"
 
 
 def test_attributions_sum_to_the_whole_gap(plan, baseline):
