@@ -192,7 +192,7 @@ def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
     """Issue 14.3: each flow moves from 2015 to 2016 about as it moves from 2016 to 2017;
     over the first step jobs grow exactly with the labour force (the balanced start)."""
     failures = []
-    dt = engine.constants["time_step"]
+    dt = float(engine.constants["time_step"])
     first_step = _run(engine, calibrated_parameters(engine),
                       ["labour_force", "labour_force_change_from_population", "jobs"],
                       times=np.array([YEARS[0], YEARS[0] + dt]))
@@ -252,7 +252,7 @@ def check_aging_chain(engine: EnsembleModel) -> list[str]:
     state[1] = pop - state.sum()
     widths = np.array([c["width_of_cohort_0_14"], c["width_of_cohort_15_59"],
                        c["width_of_cohort_60_64"]])
-    dt = c["time_step"]
+    dt = float(c["time_step"])
     path = [state.copy()]
     for _ in range(int(round((YEARS[-1] - YEARS[0]) / dt))):
         out = state[:3] / widths
@@ -350,7 +350,7 @@ def check_flow_identities(engine: EnsembleModel) -> list[str]:
     """Flows equal stock x rate or stock / time; each stock moves by its flows x dt; the
     energy and carbon chain multiplies out; annual totals sum the year's flow."""
     c = engine.constants
-    dt = c["time_step"]
+    dt = float(c["time_step"])
     params: dict[str, float | np.ndarray] = dict(calibrated_parameters(engine))
     steps = engine.step_times()
     # The public programme doubles during 2017, so its pipeline has to move.
@@ -424,7 +424,7 @@ def check_energy_chain(engine: EnsembleModel) -> list[str]:
     c = dict(engine.constants)
     params = calibrated_parameters(engine)
     c.update(params)
-    dt = c["time_step"]
+    dt = float(c["time_step"])
     times = engine.step_times()[: int(round(2 / dt)) + 1]
     drivers = ["gdp_real_flow", "income_index", "investment_flow", "capital_stock",
                "population", "housing_floor_area", "market_housing_completions_flow",
