@@ -220,8 +220,12 @@ def calibrate(
                                               " (default: calibration/free_parameters.yaml).")
                     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 2020,
+    steps: Annotated[int, typer.Option("--steps", min=100, help="Posterior sampler steps per"
+                                       " walker (a fifth are burn-in).")] = 2500,
 ) -> None:
-    """Fit the free parameters to observations; write the calibrated scenario and report."""
+    """Fit the free parameters to observations; write the calibrated scenario and report.
+
+    Single runs use the posterior medians; an unconverged posterior is not written."""
     from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS
     from calibration.estimator import DEFAULT_FREE_PARAMETERS, Calibrator, load_free_parameters
     from calibration.observations import file_hash, load_observations, parse_window
@@ -232,7 +236,8 @@ def calibrate(
     data_file = data or DEFAULT_OBSERVATIONS
     years = parse_window(window)
     observations = load_observations(data_file, years)
-    calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
+    calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed,
+                            steps=steps, burn_in=steps // 5)
     calibrator.fit(observations)
     target = out or DEFAULT_CALIBRATED
     write_calibration(calibrator, target, data_file, file_hash(data_file), years)
