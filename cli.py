@@ -254,6 +254,22 @@ def calibrate(
     typer.echo(f"wrote {target}, its posterior sample and {len(written)} report files")
 
 
+@app.command("usd-map")
+@reports_errors
+def usd_map(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and PNG.")],
+    samples: Annotated[int, typer.Option("--samples", min=10, help="Draws per cell.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling design.")] = 1,
+) -> None:
+    """P(GDP per head > 40,000 USD in 2035) over inflation from 2021 x CNY/USD in 2035."""
+    from qdsim.scenario import load_scenarios
+    from reports.nominal_map import write_verdict_map
+
+    written = write_verdict_map(load_scenarios([scenario])[0], out, samples=samples, seed=seed)
+    typer.echo("wrote " + ", ".join(str(path) for path in written))
+
+
 def _one_target(target_id: str, targets_file: Path | None, set_target: list[str] | None):
     chosen = {t.id: t for t in _load_targets(targets_file, set_target)}
     if target_id not in chosen:
