@@ -254,6 +254,40 @@ def calibrate(
     typer.echo(f"wrote {target}, its posterior sample and {len(written)} report files")
 
 
+@app.command()
+@reports_errors
+def backtest(
+    data: Annotated[Path | None, typer.Option("--data", help="Observations CSV (default:"
+                                              " calibration/data/observations.csv).")] = None,
+    origins: Annotated[str, typer.Option("--origins", help="Last fitted years, comma"
+                                         " separated.")] = "2018,2019",
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for backtest.csv and"
+                                             " backtest.md (default: the fit report).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 2020,
+) -> None:
+    """Rolling-origin test: calibrate up to each origin, forecast to 2020, score vs naive."""
+    from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS
+    from calibration.backtest import backtest as run_backtest
+    from calibration.backtest import backtest_markdown
+    from calibration.estimator import load_free_parameters
+    from qdsim.outputs import atomic_path, write_atomically
+
+    try:
+        years = [int(text) for text in origins.split(",")]
+    except ValueError:
+        raise QdsimError(f"--origins '{origins}': expected years separated by commas,"
+                         " e.g. 2018,2019") from None
+    table = run_backtest(data or DEFAULT_OBSERVATIONS, load_free_parameters(), origins=years,
+                         seed=seed)
+    folder = out or DEFAULT_CALIBRATED.parent / "fit_report"
+    folder.mkdir(parents=True, exist_ok=True)
+    write_atomically(folder / "backtest.csv", lambda tmp: table.to_csv(tmp, index=False))
+    text = backtest_markdown(table)
+    with atomic_path(folder / "backtest.md") as temporary:
+        temporary.write_text("# Rolling-origin backtest\n\n" + text, encoding="utf-8")
+    typer.echo(text.rstrip())
+
+
 @app.command("usd-map")
 @reports_errors
 def usd_map(

@@ -280,9 +280,10 @@ class Calibrator:
 
         rng = np.random.default_rng(self.seed)
         width = self.bounds[:, 1] - self.bounds[:, 0]
-        scale = np.sqrt(np.clip(np.diag(covariance), (1e-3 * width) ** 2, (0.25 * width) ** 2))
-        correlation = covariance / np.sqrt(np.outer(np.diag(covariance), np.diag(covariance))
-                                           + 1e-300)
+        variance = np.nan_to_num(np.abs(np.diag(covariance)), nan=(0.25 * width) ** 2)
+        scale = np.sqrt(np.clip(variance, (1e-3 * width) ** 2, (0.25 * width) ** 2))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            correlation = covariance / np.sqrt(np.outer(variance, variance) + 1e-300)
         correlation = np.where(np.isfinite(correlation), correlation, 0.0)
         np.fill_diagonal(correlation, 1.0)
         try:

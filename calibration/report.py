@@ -88,6 +88,12 @@ def report_markdown(calibrator: Calibrator) -> str:
         "",
         _diagnostics_text(calibrator.diagnostics_),
         "",
+        "## Backtest",
+        "",
+        ("Rolling-origin backtest (calibrate up to 2018 or 2019, forecast to 2020, compare"
+         " with naive extrapolation and count held-out points inside the 80% band):"
+         " `backtest.md` in this folder, written by `qdsim backtest`."),
+        "",
         "## What the data do not pin down",
         "",
         ("Not pinned down (posterior sd over half the prior sd, a cost slice rising by"
