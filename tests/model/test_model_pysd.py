@@ -124,7 +124,9 @@ def test_economy_sector_cobb_douglas_identity_and_deflator():
     produced = (frame["total_factor_productivity"] * frame["capital_stock"] ** 0.5
                 * frame["employment"] ** 0.5)
     np.testing.assert_allclose(frame["gdp_real_flow"], produced, rtol=1e-12)
-    expected = 0.9567 * (1 + DT * 0.009) ** ((YEARS - 2015) * STEPS_PER_YEAR)
+    # 0.9% a year to 2020, the post-2020 driver (default 1.67%) from 2021.
+    expected = (0.9567 * (1 + DT * 0.009) ** (np.minimum(YEARS - 2015, 5) * STEPS_PER_YEAR)
+                * (1 + DT * 0.0167) ** (np.maximum(YEARS - 2020, 0) * STEPS_PER_YEAR))
     np.testing.assert_allclose(frame["gdp_deflator"], expected, rtol=1e-12)
 
 
