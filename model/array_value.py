@@ -10,8 +10,12 @@ takes and :meth:`ArrayValue.data_array` the labelled one PySD takes.
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 class ArrayValue(dict):
@@ -38,7 +42,7 @@ class ArrayValue(dict):
         return np.array(list(self.values())).reshape(
             [len(elements) for elements in self.coordinates])
 
-    def data_array(self):
+    def data_array(self) -> xr.DataArray:
         """The values as an ``xarray.DataArray`` with named dimensions (for PySD)."""
         import xarray as xr
 

@@ -33,7 +33,7 @@ class ParameterInfo:
     name: str
     vensim_name: str
     unit: str
-    default: float
+    default: float | ArrayValue
     minimum: float
     maximum: float
     description: str

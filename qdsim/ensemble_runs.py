@@ -36,6 +36,8 @@ def ensemble_model() -> EnsembleModel:
 
 def path_on_grid(value: ParameterValue, times: np.ndarray) -> np.ndarray | float:
     """A constant as it is; a path interpolated linearly on ``times`` [year], ends held."""
+    if isinstance(value, ArrayValue):
+        raise EngineError("a subscripted constant has no path on the time grid")
     if not isinstance(value, tuple):
         return float(value)
     years, values = zip(*value, strict=True)
@@ -70,7 +72,8 @@ def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, 
             if any(isinstance(p.get(name), ArrayValue) for p in sets):
                 raise EngineError(f"parameter '{name}' is subscripted; one value set per run"
                                   " is not supported for subscripted parameters")
-            values = [path_on_grid(p.get(name, constants[name]), times) for p in sets]
+            values = [path_on_grid(p[name] if name in p else float(constants[name]), times)
+                      for p in sets]
             if all(isinstance(v, float) for v in values):
                 inputs[name] = np.asarray(values)
             else:
@@ -132,7 +135,7 @@ def output_dimensions(variables: Sequence[str]) -> tuple[dict[str, tuple[str, ..
     return dimensions, coordinates
 
 
-def stacked(column) -> np.ndarray:
+def stacked(column: Sequence[object]) -> np.ndarray:
     """A PySD result column (numbers, or one labelled array per time) as floats of shape
     (time, *dimensions)."""
     return np.stack([np.asarray(getattr(item, "values", item), dtype=np.float64)

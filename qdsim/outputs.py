@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,7 +158,7 @@ def check_store_chunks(store: Path, dataset: xr.Dataset) -> None:
     try:
         group = zarr.open_group(str(store), mode="r")
         for name in dataset.data_vars:
-            array = group[name]
+            array: Any = group[str(name)]  # a zarr Array (zarr types it as Array | Group)
             if array.nchunks_initialized != array.nchunks:
                 raise ResultsError(store, f"variable '{name}' has"
                                    f" {array.nchunks - array.nchunks_initialized} of"

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from model.array_value import ArrayValue
 from model.parameters import ParameterInfo, parameter_catalogue
 from qdsim.errors import ScenarioError, suggest
 from qdsim.subscripted import parse_array_value
@@ -46,8 +47,9 @@ from qdsim.validation import (
     load_yaml,
 )
 
-#: A parameter value: a constant, or a path of (year [year], value) points.
-ParameterValue = float | tuple[tuple[float, float], ...]
+#: A parameter value: a constant, a path of (year [year], value) points, or a subscripted
+#: constant (:class:`model.array_value.ArrayValue`).
+ParameterValue = float | tuple[tuple[float, float], ...] | ArrayValue
 
 TOP_LEVEL_KEYS = ("name", "title", "description", "extends", "parameters", "uncertain",
                   "calibration")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
+from model.array_value import ArrayValue
 from model.parameters import parameter_catalogue
 from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError, suggest
@@ -92,6 +93,8 @@ def variation(scenario: Scenario, name: str, mode: str | None = None) -> Variati
         raise SolveError(f"--vary '{name}': unknown parameter{suggest(name, tuple(catalogue))}")
     info = catalogue[name]
     base = scenario.parameters.get(name, info.default)
+    if isinstance(base, ArrayValue):
+        raise SolveError(f"--vary '{name}': a subscripted parameter cannot be varied")
     is_path = isinstance(base, tuple)
     mode = mode or ("shift" if is_path else "value")
     if mode not in ("value", "shift", "scale"):
@@ -183,6 +186,8 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
     if isinstance(applied, tuple):
         path_years, path_values = zip(*applied, strict=True)
         value_2025 = float(np.interp(VALUE_YEAR, path_years, path_values))
+    elif isinstance(applied, ArrayValue):  # refused by variation(); narrows the type
+        raise SolveError(f"--vary '{name}': a subscripted parameter cannot be varied")
     else:
         value_2025 = float(applied)
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,

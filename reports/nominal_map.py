@@ -83,6 +83,7 @@ def map_figure(table: pd.DataFrame, title: str, lang: str = "en"):
     axes = figure.subplots()
     image = axes.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="RdYlGn",
                         vmin=0, vmax=1)
+    axes.grid(False)  # the chart style's grid would cross the cells
     axes.set_xticks(range(grid.shape[1]), [f"{100 * v:.1f}" for v in grid.columns])
     axes.set_yticks(range(grid.shape[0]), [f"{v:.2f}" for v in grid.index])
     for row in range(grid.shape[0]):
