@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -160,8 +161,12 @@ def test_posterior_sample_replaced_without_its_scenario_file_is_refused(tmp_path
                                                                         repo_root):
     calibrated = (repo_root / "calibration" / "calibrated.yaml").read_text(encoding="utf-8")
     target = tmp_path / "calibrated.yaml"
-    record = "calibration:\n  posterior_sha256: " + "ab" * 32 + "\n"
-    target.write_text(calibrated.replace("calibration:\n", record, 1), encoding="utf-8")
+    # The shipped file records its sample's hash (qdsim calibrate writes it): another
+    # hash in its place stands for a scenario file older or newer than the sample.
+    assert re.search(r"\n  posterior_sha256: [0-9a-f]{64}\n", calibrated)
+    changed = re.sub(r"\n  posterior_sha256: [0-9a-f]{64}\n",
+                     "\n  posterior_sha256: " + "ab" * 32 + "\n", calibrated)
+    target.write_text(changed, encoding="utf-8")
     (tmp_path / "calibrated_posterior.nc").write_bytes(
         (repo_root / "calibration" / "calibrated_posterior.nc").read_bytes())
     with pytest.raises(ScenarioError, match="does not match this file"):
