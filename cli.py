@@ -277,7 +277,7 @@ class _dask_client:
         dask.config.set({"distributed.logging.distributed": logging.getLevelName(level).lower()})
         try:
             if self.scheduler:
-                self.client = Client(self.scheduler, timeout="10s")
+                self.client = Client(self.scheduler, timeout="10s", set_as_default=False)
             else:
                 # TLS with throw-away credentials: only this process and the workers it
                 # starts hold the key, so no other local user can submit tasks. No
@@ -286,7 +286,7 @@ class _dask_client:
                                             processes=True, dashboard_address=None,
                                             scheduler_kwargs={"dashboard_address": ":0"},
                                             security=Security.temporary())
-                self.client = Client(self.cluster)
+                self.client = Client(self.cluster, set_as_default=False)
         except (OSError, TimeoutError, TypeError, ValueError) as error:
             raise QdsimError(f"cannot reach the Dask scheduler {self.scheduler}: {error}"
                              ) from error

@@ -39,7 +39,8 @@ def _cli(*arguments: str) -> str:
 
     result = CliRunner().invoke(app, list(arguments), env={"COLUMNS": None})
     if result.exit_code != 0:
-        raise FigureError(f"qdsim {' '.join(arguments)} failed: {result.output}")
+        raised = f" ({result.exception!r})" if result.exception is not None else ""
+        raise FigureError(f"qdsim {' '.join(arguments)} failed{raised}: {result.output}")
     return result.output
 
 

@@ -126,15 +126,22 @@ def test_pysd_translates_into_the_private_cache_not_the_work_tree(tmp_path, monk
 
 @pytest.mark.slow
 def test_the_local_dask_cluster_refuses_clients_without_its_credentials():
+    import dask
     from distributed import Client
 
     from cli import _dask_client
 
+    before = dask.config.get("scheduler", None)
     with _dask_client(1, None) as client:
+        # the client is passed on explicitly: no process-wide default scheduler to leak
+        assert dask.config.get("scheduler", None) == before
         address = client.scheduler.address
         assert address.startswith("tls://")
         assert client.submit(sum, [1, 2]).result() == 3
         with pytest.raises((OSError, TypeError, ValueError)):
-            Client(address.replace("tls://", "tcp://"), timeout="3s")
+            Client(address.replace("tls://", "tcp://"), timeout="3s", set_as_default=False)
         with pytest.raises((OSError, TypeError, ValueError)):
-            Client(address, timeout="3s")
+            Client(address, timeout="3s", set_as_default=False)
+    # a refused client left as the global default once made later in-process dask
+    # computations fail with "no Client active" (CI, test order dependent)
+    assert dask.config.get("scheduler", None) == before
