@@ -314,8 +314,12 @@ def calibrate(
                                               " (default: calibration/free_parameters.yaml).")
                     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 2020,
+    steps: Annotated[int, typer.Option("--steps", min=100, help="Posterior sampler steps per"
+                                       " walker (a fifth are burn-in).")] = 4000,
 ) -> None:
-    """Fit the free parameters to observations; write the calibrated scenario and report."""
+    """Fit the free parameters to observations; write the calibrated scenario and report.
+
+    Single runs use the posterior medians; an unconverged posterior is not written."""
     from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS
     from calibration.estimator import DEFAULT_FREE_PARAMETERS, Calibrator, load_free_parameters
     from calibration.observations import file_hash, load_observations, parse_window
@@ -331,7 +335,8 @@ def calibrate(
         validation.check_output_folder(report, "--report")
     years = parse_window(window)
     observations = load_observations(data_file, years)
-    calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed)
+    calibrator = Calibrator(load_free_parameters(free or DEFAULT_FREE_PARAMETERS), seed=seed,
+                            steps=steps, burn_in=steps // 5)
     calibrator.fit(observations)
     with validation.exclusive_lock(target.parent):
         try:
@@ -351,6 +356,62 @@ def calibrate(
         typer.echo(f"  {moment['id']:<36} observed {moment['observed']:.4g}"
                    f"  simulated {moment['simulated']:.4g}")
     typer.echo(f"wrote {target}, its posterior sample and {len(written)} report files")
+
+
+@app.command()
+@reports_errors
+def backtest(
+    data: Annotated[Path | None, typer.Option("--data", help="Observations CSV (default:"
+                                              " calibration/data/observations.csv).")] = None,
+    origins: Annotated[str, typer.Option("--origins", help="Last fitted years, comma"
+                                         " separated.")] = "2018,2019",
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for backtest.csv and"
+                                             " backtest.md (default: the fit report).")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 2020,
+    steps: Annotated[int, typer.Option("--steps", min=100, help="Posterior sampler steps per"
+                                       " walker and origin (a fifth are burn-in); the short"
+                                       " windows mix more slowly than the full one.")
+                     ] = 15000,
+) -> None:
+    """Rolling-origin test: calibrate up to each origin, forecast to 2020, score vs naive."""
+    from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS
+    from calibration.backtest import backtest as run_backtest
+    from calibration.backtest import backtest_markdown, write_backtest
+    from calibration.estimator import load_free_parameters
+
+    try:
+        years = [int(text) for text in origins.split(",")]
+    except ValueError:
+        raise QdsimError(f"--origins '{origins}': expected years separated by commas,"
+                         " e.g. 2018,2019") from None
+    validation.check_seed(seed)
+    folder = out or DEFAULT_CALIBRATED.parent / "fit_report"
+    validation.check_output_folder(folder, "--out")
+    table = run_backtest(data or DEFAULT_OBSERVATIONS, load_free_parameters(), origins=years,
+                         seed=seed, steps=steps)
+    write_backtest(table, folder)
+    typer.echo(backtest_markdown(table).rstrip())
+
+
+@app.command("usd-map")
+@reports_errors
+def usd_map(
+    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the CSV and PNG.")],
+    samples: Annotated[int, typer.Option("--samples", min=10, help="Draws per cell.")] = 200,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling design.")] = 1,
+    lang: Annotated[str, typer.Option("--lang", help="Figure language: en or zh.")] = "en",
+) -> None:
+    """P(GDP per head > 40,000 USD in 2035) over inflation from 2021 x CNY/USD in 2035."""
+    from qdsim.scenario import load_scenarios
+    from reports.nominal_map import write_verdict_map
+
+    _check_language(lang)
+    validation.check_seed(seed)
+    validation.check_output_folder(out, "--out")
+    written = write_verdict_map(load_scenarios([scenario])[0], out, lang, samples=samples,
+                                seed=seed)
+    typer.echo("wrote " + ", ".join(str(path) for path in written))
 
 
 def _one_target(target_id: str, targets_file: Path | None, set_target: list[str] | None):

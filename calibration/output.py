@@ -41,6 +41,7 @@ def calibration_record(calibrator: Calibrator, data_file: Path, data_sha256: str
     summary = {
         name: {"mean": _rounded(posterior[name].mean()), "sd": _rounded(posterior[name].std()),
                "q05": _rounded(posterior[name].quantile(0.05)),
+               "median": _rounded(posterior[name].median()),
                "q95": _rounded(posterior[name].quantile(0.95))}
         for name in calibrator.names
     }
@@ -51,12 +52,27 @@ def calibration_record(calibrator: Calibrator, data_file: Path, data_sha256: str
         "data_file": data_file.name,
         "data_sha256": data_sha256,
         "window": list(window),
-        "method": "differential evolution + least squares (weighted by 1/sd^2), then emcee",
+        "method": ("MAP by differential evolution + least squares (data weighted by 1/sd^2,"
+                   " normal priors as extra residuals), then emcee; parameters are the"
+                   " posterior medians"),
+        "point_estimate": "posterior median",
+        "map": {name: _rounded(value, 8) for name, value in calibrator.map_.items()},
+        "map_chi_square": _rounded(calibrator.map_cost_),
         "seed": calibrator.seed,
         "chi_square": _rounded(calibrator.cost_),
         "observations": len(calibrator.observations_),
         "elapsed_seconds": round(calibrator.elapsed_, 1),
         "bounds": {p.name: [p.low, p.high] for p in calibrator.free_parameters},
+        "priors": {p.name: ({"normal": [p.prior_mean, p.prior_sd]} if p.has_prior else "flat")
+                   for p in calibrator.free_parameters},
+        "diagnostics": {
+            "converged": calibrator.diagnostics_["converged"],
+            "walkers": calibrator.diagnostics_["walkers"],
+            "steps_after_burn_in": calibrator.diagnostics_["steps_after_burn_in"],
+            "thresholds": calibrator.diagnostics_["thresholds"],
+            "parameters": {name: {key: _rounded(value, 4) for key, value in entry.items()}
+                           for name, entry in calibrator.diagnostics_["parameters"].items()},
+        },
         "posterior_file": None,  # filled in by write_calibration
         "posterior_draws": len(posterior),
         "acceptance_fraction": _rounded(calibrator.acceptance_fraction_, 3),
@@ -86,17 +102,21 @@ def write_calibration(calibrator: Calibrator, out: Path, data_file: Path, data_s
         "name": "calibrated",
         "title": {"zh": f"{window[0]}-{window[1]}年历史校准参数",
                   "en": f"Parameters calibrated to {window[0]}-{window[1]}"},
-        "description": (f"Written by `qdsim calibrate`: the parameters that best reproduce "
-                        f"{data_file.name} over {window[0]}-{window[1]}; every other value is "
-                        "the model file's default. Do not edit by hand; rerun the command."),
+        "description": (f"Written by `qdsim calibrate`: the posterior medians of the parameters"
+                        f" fitted to {data_file.name} over {window[0]}-{window[1]} (priors in"
+                        " calibration/free_parameters.yaml); every other value is the model"
+                        " file's default. Do not edit by hand; rerun the command."),
         "parameters": {name: _rounded(value, 8) for name, value in calibrator.params_.items()},
         "calibration": record,
     }
     draws = calibrator.posterior_
+    # "estimate" is the value single runs use (the posterior median); draws act as shifts
+    # from it, so ensembles centre on the single run.
     estimates = [calibrator.params_[name] for name in draws.columns]
     posterior = xr.Dataset(
         {"draws": (("draw", "parameter"), draws.to_numpy()),
-         "estimate": (("parameter",), np.asarray(estimates, dtype=float))},
+         "estimate": (("parameter",), np.asarray(estimates, dtype=float)),
+         "map": (("parameter",), np.asarray([calibrator.map_[n] for n in draws.columns]))},
         coords={"draw": np.arange(len(draws)), "parameter": list(draws.columns)},
         attrs={"model_sha256": record["model_sha256"], "data_sha256": data_sha256,
                "seed": calibrator.seed, "window": f"{window[0]}:{window[1]}"},

@@ -50,7 +50,10 @@ def report_markdown(calibrator: Calibrator) -> str:
     posterior = calibrator.posterior_.describe(percentiles=[0.05, 0.5, 0.95]).T
     estimates = pd.DataFrame({
         "parameter": calibrator.names,
-        "estimate": [calibrator.params_[n] for n in calibrator.names],
+        "median (used)": [calibrator.params_[n] for n in calibrator.names],
+        "MAP": [calibrator.map_[n] for n in calibrator.names],
+        "prior": [f"N({p.prior_mean:g}, {p.prior_sd:g})" if p.has_prior else "flat"
+                  for p in calibrator.free_parameters],
         "low": [p.low for p in calibrator.free_parameters],
         "high": [p.high for p in calibrator.free_parameters],
         "posterior 5%": posterior["5%"].to_numpy(),
@@ -62,8 +65,10 @@ def report_markdown(calibrator: Calibrator) -> str:
     lines = [
         "# Calibration fit report",
         "",
-        f"Weighted sum of squared standardized residuals (chi-square): {calibrator.cost_:.3f}"
-        f" over {len(calibrator.observations_)} observations.",
+        f"Weighted sum of squared standardized residuals (chi-square) of the run at the"
+        f" posterior medians, the values every single run uses: {calibrator.cost_:.3f}"
+        f" over {len(calibrator.observations_)} observations (at the posterior mode, MAP:"
+        f" {calibrator.map_cost_:.3f}). The statistics below describe the median run.",
         "",
         "## Fit per series (levels)",
         "",
@@ -78,6 +83,16 @@ def report_markdown(calibrator: Calibrator) -> str:
         "## Estimates and posterior",
         "",
         _markdown(estimates),
+        "",
+        "## Posterior diagnostics",
+        "",
+        _diagnostics_text(calibrator.diagnostics_),
+        "",
+        "## Backtest",
+        "",
+        ("Rolling-origin backtest (calibrate up to 2018 or 2019, forecast to 2020, compare"
+         " with naive extrapolation and count held-out points inside the 80% band):"
+         " `backtest.md` in this folder, written by `qdsim backtest`."),
         "",
         "## What the data do not pin down",
         "",
@@ -94,6 +109,22 @@ def report_markdown(calibrator: Calibrator) -> str:
          + "."),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _diagnostics_text(diagnostics: dict) -> str:
+    thresholds = diagnostics["thresholds"]
+    frame = pd.DataFrame([{"parameter": name, "split R-hat": entry["r_hat"],
+                           "autocorrelation time [steps]": entry["autocorrelation_time"],
+                           "effective sample size": entry["effective_sample_size"]}
+                          for name, entry in diagnostics["parameters"].items()])
+    verdict = "converged" if diagnostics["converged"] else "NOT converged"
+    return "\n".join([
+        f"emcee, {diagnostics['walkers']} walkers, {diagnostics['steps_after_burn_in']} steps"
+        f" after burn-in: {verdict}. Rule: split R-hat (each walker's chain cut in halves)"
+        f" at most {thresholds['max_r_hat']}, chain at least {thresholds['min_tau_multiple']:g}"
+        " integrated autocorrelation times long, effective sample size at least"
+        f" {thresholds['min_effective_sample_size']:g}; `qdsim calibrate` writes nothing"
+        " otherwise.", "", _markdown(frame)])
 
 
 def _band(calibrator: Calibrator, variables: list[str], years: np.ndarray, draws: int = 1000):

@@ -76,11 +76,11 @@ uncertain:
     "posterior": """\
 name: posterior_draws
 title: {zh: 校准后验抽样, en: Draws from the calibration posterior}
-description: TFP growth and capital deepening drawn jointly from the 2015-2020 posterior.
+description: TFP growth and the 2015 capital-output ratio drawn jointly from the posterior.
 extends: baseline
 uncertain:
   tfp_growth_rate: {distribution: posterior}
-  capital_deepening_rate: {distribution: posterior}
+  initial_capital_output_ratio: {distribution: posterior}
 """,
 }
 

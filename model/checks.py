@@ -9,6 +9,7 @@ jumps (issue 14 item 3) and extreme conditions with the direction a domain exper
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -236,6 +237,42 @@ def check_start_without_jumps(engine: EnsembleModel) -> list[str]:
     return failures
 
 
+#: Normal priors (mean, sd) of the parameters the derived 2015 capital deepening depends on
+#: (calibration/free_parameters.yaml); the check spans mean +- 2 sd of each.
+DEEPENING_PRIORS = {"initial_capital_output_ratio": (3.06, 0.33),
+                    "investment_share": (0.55, 0.04), "depreciation_rate": (0.096, 0.0234)}
+DEEPENING_RANGE = (-0.05, 0.25)  # [1/year] capital per job may shrink a little, not collapse
+
+
+def check_derived_deepening_rate(engine: EnsembleModel) -> list[str]:
+    """The 2015 capital deepening derived for the balanced start (s Y0 / K0 - delta - labour
+    force growth) is its formula, within DEEPENING_RANGE at every corner of the growth priors
+    (mean +- 2 sd) and positive at the calibrated values [1/year]."""
+    corners = np.array(list(itertools.product(
+        *[(mean - 2 * sd, mean, mean + 2 * sd) for mean, sd in DEEPENING_PRIORS.values()])))
+    params = {name: corners[:, i] for i, name in enumerate(DEEPENING_PRIORS)}
+    columns = ["capital_deepening_rate", "investment", "capital_stock",
+               "labour_force_growth_2015", "gdp_real_flow"]
+    r = _run(engine, params, columns, n=len(corners), times=np.array([YEARS[0]]))
+    rate = r["capital_deepening_rate"][:, 0]
+    expected = (r["investment"][:, 0] / r["capital_stock"][:, 0] - params["depreciation_rate"]
+                - r["labour_force_growth_2015"][:, 0])
+    failures = []
+    if not np.allclose(rate, expected, rtol=1e-9, atol=1e-12):
+        failures.append("the 2015 capital deepening is not s Y0 / K0 - delta - labour growth")
+    low, high = DEEPENING_RANGE
+    for corner, value in zip(corners, rate, strict=True):
+        if not low <= value <= high:
+            failures.append(f"capital deepening {value:.3f}/yr outside {low}-{high} at "
+                            + ", ".join(f"{n} {v:.3g}" for n, v in
+                                        zip(DEEPENING_PRIORS, corner, strict=True)))
+    calibrated = _run(engine, calibrated_parameters(engine), ["capital_deepening_rate"],
+                      times=np.array([YEARS[0]]))["capital_deepening_rate"][0, 0]
+    if not 0 < calibrated <= high:
+        failures.append(f"calibrated capital deepening {calibrated:.3f}/yr not in (0, {high}]")
+    return failures
+
+
 def check_aging_chain(engine: EnsembleModel) -> list[str]:
     """Without births, migration, deaths or mortality decline the four groups only age:
     Euler's solution of the linear aging chain, computed here step by step [person]."""
@@ -270,13 +307,18 @@ def check_aging_chain(engine: EnsembleModel) -> list[str]:
 def check_growth_indices(engine: EnsembleModel) -> list[str]:
     """Indices driven by a constant rate are exact exponentials (log stocks) [dmnl]."""
     c = engine.constants
-    indices = {"total_factor_productivity": c["tfp_growth_rate"],
-               "gdp_deflator": c["gdp_deflator_inflation"],
-               "mortality_multiplier": -c["mortality_decline_rate"]}
-    r = {k: v[0] for k, v in _run(engine, {}, [*indices, "national_reference_income"]).items()}
+    elapsed = YEARS - YEARS[0]
+    after_2020 = np.maximum(YEARS - 2020, 0)
+    exponents = {"total_factor_productivity": c["tfp_growth_rate"] * elapsed,
+                 # the 2016-2020 rate to 2020, the post-2020 driver from 2021
+                 "gdp_deflator": c["gdp_deflator_inflation"] * (elapsed - after_2020)
+                 + c["gdp_deflator_inflation_after_2020"] * after_2020,
+                 "current_investment_share": -c["investment_share_decline_rate"] * elapsed,
+                 "mortality_multiplier": -c["mortality_decline_rate"] * elapsed}
+    r = {k: v[0] for k, v in _run(engine, {}, [*exponents, "national_reference_income"]).items()}
     failures = []
-    for name, rate in indices.items():
-        expected = r[name][0] * np.exp(rate * (YEARS - YEARS[0]))
+    for name, exponent in exponents.items():
+        expected = r[name][0] * np.exp(exponent)
         if not np.allclose(r[name], expected, rtol=1e-9):
             failures.append(f"{name} is not its start value times exp(rate x years)")
     # National income grows at one rate per projection period (2016-20, 2021-30, 2031-35).
@@ -288,6 +330,7 @@ def check_growth_indices(engine: EnsembleModel) -> list[str]:
     if not np.allclose(r["national_reference_income"], expected, rtol=1e-9):
         failures.append("national reference income does not grow at its period rates")
     starts = {"gdp_deflator": c["initial_gdp_deflator"], "total_factor_productivity": 1.0,
+              "current_investment_share": c["investment_share"],
               "national_reference_income": 1.0, "mortality_multiplier": 1.0}
     for name, value in starts.items():
         if not np.isclose(r[name][0], value, rtol=1e-12):
@@ -319,7 +362,8 @@ RATE_FLOWS = (
      "over"),
     ("public_housing_completions_flow", "public_housing_under_construction",
      "public_housing_construction_time", "over"),
-    ("investment_flow", "gdp_real_flow", "investment_share", "times"),
+    # the share declines from its given value (an index checked in check_growth_indices)
+    ("investment_flow", "gdp_real_flow", "current_investment_share", "times"),
 )
 # Each stock with the flows that fill (+) and drain (-) it.
 STOCK_FLOWS = {
@@ -358,6 +402,7 @@ def check_flow_identities(engine: EnsembleModel) -> list[str]:
     params["public_housing_programme"] = np.where(steps < 2016.5, programme, 2 * programme)[None]
     times = steps[: int(round(2 / dt)) + 1]
     columns = {name for row in RATE_FLOWS for name in row[:2]}
+    columns |= {row[2] for row in RATE_FLOWS if row[2] not in c}
     columns |= set(STOCK_FLOWS) | {flow for flows in STOCK_FLOWS.values() for flow, _ in flows}
     columns |= {"energy_flow", "industry_energy_flow", "services_energy_flow",
                 "residential_energy_flow", "agriculture_energy_flow", "industry_energy_demand",
@@ -370,7 +415,7 @@ def check_flow_identities(engine: EnsembleModel) -> list[str]:
     r = {k: v[0] for k, v in _run(engine, params, sorted(columns), times=times).items()}
     failures = []
     for flow, stock, constant, how in RATE_FLOWS:
-        value = params.get(constant, c[constant])
+        value = r[constant] if constant in r else params.get(constant, c[constant])
         expected = r[stock] * value if how == "times" else r[stock] / value
         if not np.allclose(r[flow], expected, rtol=1e-12):
             failures.append(f"{flow} is not {stock} {how} {constant}")
@@ -617,4 +662,5 @@ def check_each_parameter_at_its_limits(engine: EnsembleModel, catalogue) -> list
 
 FAST_CHECKS = (check_known_answers, check_aging_chain, check_growth_indices, check_identities,
                check_flow_identities, check_energy_chain,
-               check_data, check_start_without_jumps, check_extreme_conditions)
+               check_data, check_start_without_jumps, check_derived_deepening_rate,
+               check_extreme_conditions)

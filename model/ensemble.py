@@ -277,7 +277,7 @@ class EnsembleModel:
     def _control_input(self, name: str, params) -> float:
         """A constant read by a control expression: one value for the whole ensemble."""
         if name not in params:
-            return self.constants[name]
+            return float(self.constants[name])
         values = np.unique(np.asarray(params[name], dtype=np.float64))
         if values.size != 1:
             raise EnsembleError(f"parameter '{name}' sets a simulation control value, so it "

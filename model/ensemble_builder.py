@@ -171,7 +171,7 @@ class _SpecificationBuilder:
 
     def subscripted_lookup(self, element, identifier: str, dimensions) -> None:
         translator = ElementTranslator(self, element.name, identifier)
-        flat = [None] * int(np.prod(full_shape(self.ranges, dimensions)))
+        flat: list[str | None] = [None] * int(np.prod(full_shape(self.ranges, dimensions)))
         grid = np.arange(len(flat)).reshape(full_shape(self.ranges, dimensions))
         for component, axes, _, keep in self.parts(element, identifier, dimensions):
             if type(component.ast).__name__ != "LookupsStructure":

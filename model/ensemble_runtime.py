@@ -16,7 +16,7 @@ SMALL_VENSIM = 1e-6  # what Vensim (and PySD) treats as zero in PULSE, RAMP, XID
 
 def _shape(size) -> tuple[int, ...]:
     """A state's shape from ``size``: the ensemble size, or a tuple ending with it."""
-    return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return (int(size),) if isinstance(size, (int, np.integer)) else tuple(size)
 
 
 def _as_state(value, size) -> np.ndarray:
@@ -81,8 +81,8 @@ def _delay_fixed_start(value, delay_time, time_step: float, size: int):
     length = np.rint(np.maximum(np.asarray(delay_time, dtype=np.float64) / time_step, 1.0)
                      + SMALL_VENSIM).astype(np.int64)
     if np.all(length == length.flat[0]):
-        length = int(length.flat[0])
-        return value, [value] * length, length
+        steps = int(length.flat[0])
+        return value, [value] * steps, steps
     shape = _shape(size)
     pipe = np.empty((int(length.max()), *shape))
     pipe[:] = value

@@ -8,6 +8,8 @@ INITIAL) create objects whose parts are evaluated at each step or only at the st
 
 from __future__ import annotations
 
+from typing import Any
+
 from .ensemble_spec import VENSIM_NA, EnsembleError, Statement, numeric
 from .ensemble_subscripts import Axis, SubscriptError, reference_code
 
@@ -49,7 +51,7 @@ REDUCTIONS = {"sum": "_np.sum", "prod": "_np.prod", "vmin": "_np.min", "vmax": "
 # How each stateful structure becomes generated code. "loop" parts are evaluated at each
 # step, "initial" parts once; in the templates {o} is the object's name and {shape} the
 # shape of its state ("_n" for a scalar). Semantics follow pysd/py_backend/statefuls.py.
-STATEFUL_TEMPLATES = {
+STATEFUL_TEMPLATES: dict[str, dict[str, Any]] = {
     "IntegStructure": {
         "prefix": "_integ", "loop": {"flow": "flow"}, "initial": {"init": "initial"},
         "owned": (), "output": None,

@@ -280,6 +280,12 @@ TEXT: dict[str, tuple[str, str]] = {
         "{growth:g}% growth with productivity rising {productivity_growth:.2f}% a year needs"
         " employment to grow {employment_growth:.2f}% a year while {population:g}万 means"
         " population growth of {population_growth:.2f}% a year."),
+    "usd_map.title": ("{scenario}：{year}年人均生产总值超过{threshold:,.0f}美元的概率（%）",
+                      "{scenario}: P(GDP per head > {threshold:,.0f} USD in {year}), % of draws"),
+    "usd_map.inflation_axis": ("2021年起GDP平减指数年涨幅 [%/年]",
+                               "GDP deflator inflation from 2021 [%/yr]"),
+    "usd_map.rate_axis": ("{year}年人民币兑美元汇率 [元/美元]", "CNY per USD in {year}"),
+    "usd_map.probability": ("达标概率", "P(met)"),
     "check_urbanization.name": ("城镇化率目标 vs {base_year}年水平",
                                 "urbanization target vs {base_year} level"),
     "check_urbanization.explanation": (

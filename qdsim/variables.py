@@ -48,6 +48,9 @@ OUTPUTS: dict[str, DisplayName | None] = {
     "gdp_real_growth": DisplayName("地区生产总值实际增速", "Real GDP growth", 2),
     "gdp_per_capita": DisplayName("人均地区生产总值", "GDP per head", 2),
     "gdp_per_capita_usd": DisplayName("人均地区生产总值（美元）", "GDP per head in USD", 0),
+    "gdp_per_capita_usd_constant_2020": DisplayName(
+        "人均地区生产总值（美元，2020年价格和汇率）",
+        "GDP per head in USD at 2020 prices and exchange rate", 0),
     "labour_productivity": DisplayName("全员劳动生产率", "Labour productivity", 2),
     "capital_stock": None,
     "investment": None,

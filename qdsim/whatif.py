@@ -186,8 +186,10 @@ def solve(scenario: Scenario, target: Target, name: str, mode: str | None = None
     if isinstance(applied, tuple):
         path_years, path_values = zip(*applied, strict=True)
         value_2025 = float(np.interp(VALUE_YEAR, path_years, path_values))
+    elif isinstance(applied, ArrayValue):  # refused by variation(); narrows the type
+        raise SolveError(f"--vary '{name}': a subscripted parameter cannot be varied")
     else:
-        value_2025 = float(applied)  # type: ignore[arg-type]  # a number: not a path or array
+        value_2025 = float(applied)
     return Solution(target.id, name, chosen.mode, float(amount), value_2025,
                     (chosen.low, chosen.high), float(values[best] + target.value),
                     float(amounts[best]), int(max(crossings.size, exact.size)),

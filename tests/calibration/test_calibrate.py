@@ -7,8 +7,8 @@ import pytest
 from typer.testing import CliRunner
 
 from calibration import DEFAULT_OBSERVATIONS
-from calibration.estimator import Calibrator, FreeParameter
-from calibration.observations import Observation, load_observations
+from calibration.estimator import Calibrator, FreeParameter, load_free_parameters
+from calibration.observations import CalibrationDataError, Observation, load_observations
 from cli import app
 from qdsim.ensemble_runs import simulate
 from qdsim.targets import summarize
@@ -38,8 +38,8 @@ def synthetic_observations(seed: int) -> list[Observation]:
 
 
 def test_synthetic_truth_lies_inside_the_posterior_intervals():
-    calibrator = Calibrator(FREE, seed=7, population_size=8, max_generations=60, walkers=24,
-                            steps=400, burn_in=150, thin=2)
+    calibrator = Calibrator(FREE, seed=7, population_size=8, max_generations=60, walkers=8,
+                            steps=2000, burn_in=400, thin=2)
     calibrator.fit(synthetic_observations(seed=11))
     for name, true_value in TRUTH.items():
         low, high = calibrator.posterior_[name].quantile([0.005, 0.995])
@@ -47,6 +47,10 @@ def test_synthetic_truth_lies_inside_the_posterior_intervals():
         # The estimate is close too: within 3 posterior sd of the truth.
         assert abs(calibrator.params_[name] - true_value) < 3 * calibrator.posterior_[name].std()
     assert calibrator.cost_ < 60  # chi-square with 23 noisy observations, 3 parameters
+    assert calibrator.diagnostics_["converged"]
+    # Single runs use the posterior medians.
+    for name in TRUTH:
+        assert calibrator.params_[name] == pytest.approx(calibrator.posterior_[name].median())
 
 
 def test_exact_data_are_fitted_exactly():
@@ -61,11 +65,48 @@ def test_exact_data_are_fitted_exactly():
                                          period=o.period)[0]), o.unit, o.sd, o.definition,
                          o.source) for o in exact]
     calibrator = Calibrator(FREE, seed=3, population_size=8, max_generations=60, walkers=16,
-                            steps=60, burn_in=20, thin=1)
+                            steps=60, burn_in=20, thin=1, check_convergence=False)
     calibrator.fit(exact)
     for name, true_value in TRUTH.items():
-        assert calibrator.params_[name] == pytest.approx(true_value, rel=1e-5)
-    assert calibrator.cost_ < 1e-8
+        assert calibrator.map_[name] == pytest.approx(true_value, rel=1e-5)
+    assert calibrator.map_cost_ < 1e-8
+
+
+def test_normal_priors_enter_the_objective_and_pull_the_map(tmp_path):
+    free = tmp_path / "free.yaml"
+    free.write_text("tfp_growth_rate: {bounds: [0.0, 0.05], normal: [0.02, 0.001]}\n"
+                    "base_net_migration_rate: [0.0, 0.02]\n", encoding="utf-8")
+    parameters = load_free_parameters(free)
+    assert (parameters[0].prior_mean, parameters[0].prior_sd) == (0.02, 0.001)
+    assert not parameters[1].has_prior
+    calibrator = Calibrator(parameters, seed=1)
+    calibrator.observations_ = synthetic_observations(seed=11)
+    point = np.array([[0.023, 0.009]])
+    # Objective = chi-square + ((0.023 - 0.02) / 0.001)^2 = chi-square + 9.
+    assert calibrator.objective(point)[0] == pytest.approx(calibrator.cost(point)[0] + 9.0)
+
+
+def test_free_parameters_file_refuses_a_bad_prior(tmp_path):
+    free = tmp_path / "free.yaml"
+    free.write_text("tfp_growth_rate: {bounds: [0.0, 0.05], normal: [0.02, -1]}\n",
+                    encoding="utf-8")
+    with pytest.raises(CalibrationDataError, match="normal"):
+        load_free_parameters(free)
+
+
+def test_cli_calibrate_refuses_an_unconverged_posterior_and_keeps_previous_file(tmp_path):
+    out = tmp_path / "calibrated.yaml"
+    out.write_text("previous\n", encoding="utf-8")
+    free = tmp_path / "free.yaml"
+    free.write_text("base_net_migration_rate: [0.0, 0.02]\n", encoding="utf-8")
+    # 100 steps, 20 burn-in: 80 kept steps are under 20 autocorrelation times.
+    result = CliRunner().invoke(app, ["calibrate", "--free", str(free), "--steps", "100",
+                                      "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "not converged" in lines[0]
+    assert out.read_text(encoding="utf-8") == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["calibrated.yaml", "free.yaml"]
 
 
 def test_cli_calibrate_bad_data_exits_2_and_keeps_previous_file(tmp_path):

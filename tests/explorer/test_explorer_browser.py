@@ -67,8 +67,11 @@ def test_page_is_served_locally_and_a_lever_changes_a_verdict(server, record_pro
         _report("start-up [s]", {"server ready": server.seconds_to_listen,
                                  "page usable": seconds,
                                  "total": server.seconds_to_listen + seconds})
-        assert page.get_attribute(GDP_TARGET, "data-verdict") == "missed"
+        assert page.get_attribute(GDP_TARGET, "data-verdict") in ("met", "missed")
         assert page.evaluate(MARKERS_SCRIPT) == len(compute.CHARTS)
+        # The calibrated baseline sits near 40,000 USD in 2035: slow TFP misses it, fast meets it.
+        set_lever(page, "tfp_growth_rate", 0.0)
+        assert page.get_attribute(GDP_TARGET, "data-verdict") == "missed"
         samples = [set_lever(page, "tfp_growth_rate", value)
                    for value in (0.03, 0.005, 0.025, 0.01, 0.02, 0.015, 0.03)]
         assert page.get_attribute(GDP_TARGET, "data-verdict") == "met"

@@ -110,7 +110,7 @@ def test_origins_appear_in_the_assumptions_table(single_report, single_results, 
         inputs, "plan", parameter_catalogue_or_empty(), "en")}
     assert rows["tfp_growth_rate"].origin == plan.origins["tfp_growth_rate"]
     assert re.fullmatch(r"plan\.yaml:\d+", rows["tfp_growth_rate"].origin)
-    assert re.fullmatch(r"calibrated\.yaml:\d+", rows["capital_deepening_rate"].origin)
+    assert re.fullmatch(r"calibrated\.yaml:\d+", rows["job_destruction_rate"].origin)
     assert re.fullmatch(r"baseline\.yaml:\d+", rows["cny_per_usd"].origin)
     page = (single_report / "report.html").read_text(encoding="utf-8")
     assert f'<td class="unit">{plan.origins["tfp_growth_rate"]}</td>' in page
