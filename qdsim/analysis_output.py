@@ -20,7 +20,7 @@ from qdsim.plan_check import Check
 from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.scenario import Scenario
 from qdsim.targets import Target
-from qdsim.terminal_tables import _layout
+from qdsim.terminal_tables import aligned_table
 from qdsim.units import display
 from qdsim.variables import output_name, output_unit
 from qdsim.whatif import CHANGE_FROM, VALUE_YEAR, Solution
@@ -135,7 +135,7 @@ def attribution_text(frame: pd.DataFrame, target: Target, scenario: str, referen
     head = (f"{target.id}: {scenario} {frame.attrs['scenario_value'] * factor:,.3f} vs"
             f" {reference} {frame.attrs['reference_value'] * factor:,.3f} {label}"
             f" (difference {frame.attrs['difference'] * factor:+,.3f})")
-    return head + "\n" + _layout(["parameter", f"one at a time [{label}]",
+    return head + "\n" + aligned_table(["parameter", f"one at a time [{label}]",
                                   f"Shapley [{label}]"], rows)
 
 
@@ -147,7 +147,7 @@ def sensitivity_text(dataset: xr.Dataset) -> str:
     rows.sort(key=lambda row: -float(row[2].split(" ")[0]))
     return (f"Sobol indices of the {dataset.attrs['target']} gap in {dataset.attrs['scenario']}"
             f" ({dataset.attrs['runs']} runs, 95% confidence):\n"
-            + _layout(["factor", "first order S1", "total ST"], rows))
+            + aligned_table(["factor", "first order S1", "total ST"], rows))
 
 
 def plan_check_text(checks: list[Check]) -> str:

@@ -60,7 +60,7 @@ def verdict_table(verdicts: pd.DataFrame, targets: Sequence[Target], lang: str =
             _verdict(record["met"], lang),
             "-" if pd.isna(record["first_year_met"]) else f"{record['first_year_met']:.0f}",
         ])
-    return _layout(headers, rows, width)
+    return aligned_table(headers, rows, width)
 
 
 def probability_table(summary: pd.DataFrame, targets: Sequence[Target], lang: str = "en",
@@ -91,10 +91,10 @@ def probability_table(summary: pd.DataFrame, targets: Sequence[Target], lang: st
                        else f"{100 * record['probability_met']:.1f}%")
         rows.append([record["scenario"], target.id, probability, years,
                      never, gaps])
-    return _layout(headers, rows, width)
+    return aligned_table(headers, rows, width)
 
 
-def _layout(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
+def aligned_table(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
     widths = [max(_width(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     if width is not None:
         widths = _fit(widths, width)
