@@ -95,6 +95,8 @@ def probability_table(summary: pd.DataFrame, targets: Sequence[Target], lang: st
 
 
 def aligned_table(headers: list[str], rows: list[list[str]], width: int | None = None) -> str:
+    """Rows under headers in aligned columns (CJK counted double), fitted to ``width``
+    [characters] when given."""
     widths = [max(_width(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
     if width is not None:
         widths = _fit(widths, width)
