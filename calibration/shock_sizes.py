@@ -85,38 +85,42 @@ def ar1_fit(name: str, deviations: dict[int, float]) -> ShockSize:
                      tuple(sorted(deviations)), len(pairs))
 
 
-def growth_shock() -> ShockSize:
-    """Real GDP growth 2002-2019 less its linear trend [fraction per year]."""
+def growth_shock(last_year: int = 2020) -> ShockSize:
+    """Real GDP growth 2002-2019 (up to ``last_year``) less its linear trend
+    [fraction per year]."""
     growth = _series(GDP_FILE, "qingdao_gdp_real_growth", CSMAR)
-    years = np.array(GROWTH_YEARS, dtype=float)
+    years = np.array([year for year in GROWTH_YEARS if year <= last_year], dtype=float)
     values = np.array([growth[int(year)] / 100 for year in years])
     trend = np.polyval(np.polyfit(years, values, 1), years)
     return ar1_fit("tfp_growth_shock", dict(zip(map(int, years), values - trend,
                                                 strict=True)))
 
 
-def inflation_shock() -> ShockSize:
-    """Implied GDP deflator change 2000, 2002-2017 and 2020 less its mean [fraction per year]."""
+def inflation_shock(last_year: int = 2020) -> ShockSize:
+    """Implied GDP deflator change 2000, 2002-2017 and 2020 (up to ``last_year``) less its
+    mean [fraction per year]."""
     deflator = _series(GDP_FILE, "qingdao_gdp_deflator_change_implied")
-    values = {year: deflator[year] / 100 for year in INFLATION_YEARS}
+    values = {year: deflator[year] / 100 for year in INFLATION_YEARS if year <= last_year}
     mean = float(np.mean(list(values.values())))
     return ar1_fit("inflation_shock", {year: v - mean for year, v in values.items()})
 
 
-def migration_shock() -> ShockSize:
-    """Registered net migration rate (growth less natural growth) less its mean
-    [fraction per year]."""
+def migration_shock(last_year: int = 2020) -> ShockSize:
+    """Registered net migration rate (growth less natural growth) 2000-2004 and 2007-2013
+    (up to ``last_year``) less its mean [fraction per year]."""
     population = _series(POPULATION_FILE, "qingdao_registered_population_yearend")
     natural = _series(POPULATION_FILE, "qingdao_natural_growth_rate_registered")
     rates = {year: population[year] / population[year - 1] - 1 - natural[year] / 1000
-             for year in MIGRATION_YEARS}
+             for year in MIGRATION_YEARS if year <= last_year}
     mean = float(np.mean(list(rates.values())))
     return ar1_fit("migration_rate_shock", {year: v - mean for year, v in rates.items()})
 
 
-def shock_sizes() -> dict[str, ShockSize]:
-    """The three shocks, keyed by the model parameter each perturbs."""
-    return {size.name: size for size in (growth_shock(), inflation_shock(), migration_shock())}
+def shock_sizes(last_year: int = 2020) -> dict[str, ShockSize]:
+    """The three shocks from the record up to ``last_year`` (a backtest's origin), keyed by
+    the model parameter each perturbs."""
+    return {size.name: size for size in (growth_shock(last_year), inflation_shock(last_year),
+                                         migration_shock(last_year))}
 
 
 if __name__ == "__main__":
