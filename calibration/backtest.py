@@ -36,8 +36,8 @@ from calibration.estimator import Calibrator, FreeParameter
 from calibration.observations import CalibrationDataError, Observation, load_observations
 from calibration.shock_sizes import shock_sizes
 from qdsim.ensemble_runs import simulate
-from qdsim.uncertainty import ANNUAL_SHIFT_FROM, SHOCK_CLIP_SDS, ar1_paths
 from qdsim.outputs import atomic_path, write_atomically
+from qdsim.uncertainty import ANNUAL_SHIFT_FROM, SHOCK_CLIP_SDS, ar1_paths
 
 log = logging.getLogger(__name__)
 SERIES = ("population", "gdp_nominal", "urbanization_rate")
