@@ -73,3 +73,23 @@ def test_forecast_shocks_start_after_the_origin_and_are_sized_from_the_record_up
     assert sizes["tfp_growth_shock"].years[-1] == 2018
     # The COVID-19 output shock is sized from 2020's growth: 0 for a forecaster before it.
     assert UNKNOWN_AT_ORIGIN == {"output_shock_2020": 0.0}
+
+
+def test_markdown_states_the_verdicts_and_the_chance_of_full_coverage():
+    import pandas as pd
+
+    from calibration.backtest import backtest_markdown
+
+    table = pd.DataFrame([
+        {"origin": 2018, "series": "population", "held_out": 2, "model_mape": 0.004,
+         "naive_mape": 0.003, "inside_80": 2, "coverage_80": 1.0, "band_width_80": 0.021,
+         "converged": True, "max_r_hat": 1.01, "min_ess": 900.0},
+        {"origin": 2019, "series": "population", "held_out": 1, "model_mape": 0.002,
+         "naive_mape": 0.006, "inside_80": 1, "coverage_80": 1.0, "band_width_80": 0.012,
+         "converged": False, "max_r_hat": 1.07, "min_ess": 300.0}])
+    text = backtest_markdown(table)
+    assert "| 2018 | population | 2 | 0.40% | 0.30% | no | 2/2 | 2.10% |" in text
+    assert "| 2019 | population | 1 | 0.20% | 0.60% | yes | 1/1 | 1.20% |" in text
+    assert "Origin 2019: posterior NOT converged (largest split R-hat 1.070" in text
+    assert "Better than naive in 1 of 2 origin-series pairs" in text
+    assert "probability 0.8^3 = 0.51" in text
