@@ -115,10 +115,10 @@ def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, 
         draw = np.asarray(draw, dtype=float)
         mode = (modes or {}).get(name, "replace")
         if mode.startswith(ANNUAL_SHIFT_FROM):
-            base = np.asarray(inputs.get(name, ensemble_model().constants[name]), dtype=float)
-            base = base[:, None] if base.ndim == 1 else base
+            shocked = np.asarray(inputs.get(name, ensemble_model().constants[name]), dtype=float)
+            shocked = shocked[:, None] if shocked.ndim == 1 else shocked
             first_year = int(mode.removeprefix(ANNUAL_SHIFT_FROM))
-            inputs[name] = base + annual_steps(draw, first_year, times)
+            inputs[name] = shocked + annual_steps(draw, first_year, times)
             continue
         after_observed = mode.endswith(AFTER_OBSERVED)
         mode = mode.removesuffix(AFTER_OBSERVED)
