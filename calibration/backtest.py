@@ -120,7 +120,7 @@ def prior_sample(parameter: FreeParameter, size: int, rng: np.random.Generator) 
 
 
 def backtest(data_file: Path, free_parameters: Sequence[FreeParameter], *,
-             origins: Sequence[int] = DEFAULT_ORIGINS, seed: int = 2020, steps: int = 15000,
+             origins: Sequence[int] = DEFAULT_ORIGINS, seed: int = 2020, steps: int = 6000,
              draws: int = 500) -> pd.DataFrame:
     """One row per (origin, series): held-out points, model and naive MAPE, 80% coverage."""
     everything = [o for o in load_observations(data_file, (2015, LAST_YEAR))
