@@ -197,3 +197,19 @@ def test_bad_shock_specifications_are_one_line_with_file_line_and_key(tmp_path, 
     assert error.key == key
     assert fragment in error.message
     assert "\n" not in str(error)
+
+
+def test_cli_refuses_a_bad_shock_in_one_line_with_exit_code_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    path = tmp_path / "shocked.yaml"
+    path.write_text(GOOD.format(key="inflation_shock",
+                                spec="{distribution: ar1, sd: 0.02, rho: -1.5}"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert "shocked.yaml:5" in lines[0] and "inflation_shock" in lines[0] and "rho" in lines[0]
