@@ -6,8 +6,9 @@ fitted to the deviations of a historical series from its trend or mean:
 - growth (``tfp_growth_shock``): Qingdao's real GDP growth 2002-2019 as first published
   (CSMAR CRE_Gdpct to 2016, statistics-bureau figures 2017-2019), deviations from a linear
   trend (growth fell from about 17% to 6.5%; the model carries the trend). 2020 is left out:
-  the model's ``output_shock_2020`` takes the COVID-19 year. A TFP growth shock of x moves
-  that year's real growth by x, so the deviation of growth is the TFP growth shock.
+  the model's ``output_shock_2020`` takes the COVID-19 year. A TFP growth shock of x over
+  a year raises the TFP level by x, so the sum of the shocks over years is the sum of the
+  growth deviations.
 - inflation (``inflation_shock``): Qingdao's implied GDP deflator change 2000, 2002-2017
   and 2020 (2001, 2018 and 2019 are missing; vintage-A nominal GDP over real growth),
   deviations from its mean (the mean is the scenario's ``gdp_deflator_inflation_after_2020``).
@@ -16,6 +17,14 @@ fitted to the deviations of a historical series from its trend or mean:
   with both series and no anomaly: 1998 is missing, 2005 is an anomaly, the natural rate
   ends in 2013), deviations from its mean. It is the only annual migration series before
   2021; resident migration is not published by year on the census basis.
+
+What the sizing preserves: the level of GDP, the deflator and population after several
+years moves by the sum of the shocks, so the spread of levels at a horizon (what the
+targets judge) is that of the record's AR(1). Year by year, annual totals of GDP average
+the level over the year, so the model's growth of annual totals deviates by about
+(x_(t-1) + x_t) / 2: smoother than the record (sd about sqrt((1 + rho) / 2) times, lag-1
+autocorrelation about (1 + rho) / 2). Population is a year-end stock: its growth deviates
+by x_t itself.
 
 The autocorrelation is estimated from pairs of consecutive years inside runs without gaps
 (``rho = sum(x_t x_(t-1)) / sum(x_(t-1)^2)``), the innovation sd from the residuals

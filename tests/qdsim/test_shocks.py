@@ -213,3 +213,43 @@ def test_cli_refuses_a_bad_shock_in_one_line_with_exit_code_2(tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1
     assert "shocked.yaml:5" in lines[0] and "inflation_shock" in lines[0] and "rho" in lines[0]
+
+
+def test_each_shock_moves_its_own_quantity_by_its_size(baseline):
+    """Known answers for one shock of 0.01 in 2023 only: net migration per resident rises
+    by 0.01 that year; the deflator (a log stock) rises by 0.01 over the year, which annual
+    totals show half in 2023 and half in 2024; TFP likewise, with capital then following
+    output (so GDP growth over the two years rises by a little more than 0.01)."""
+    years = model_years()
+    path = np.zeros((1, 15))
+    path[0, 2] = 0.01
+    at = {year: list(years).index(year) for year in (2022, 2023, 2024)}
+
+    def difference(name: str, variables: list[str]) -> tuple[dict, dict]:
+        shocked = simulate(dict(baseline.parameters), 1, variables, years,
+                           draws={name: path}, modes={name: "annual_shift_from_2021"})
+        plain = simulate(dict(baseline.parameters), 1, variables, years)
+        return ({k: v[0] for k, v in shocked.items()}, {k: v[0] for k, v in plain.items()})
+
+    shocked, plain = difference("migration_rate_shock", ["population"])
+    growth = {k: v[1:] / v[:-1] for k, v in (("s", shocked["population"]),
+                                            ("p", plain["population"]))}
+    change = growth["s"] - growth["p"]  # index i is the growth into year i + 1
+    assert change[at[2022] - 1] == 0.0
+    # exp(0.01) - 1 = 0.01005; attractiveness reacts within the year (-2% of it).
+    assert change[at[2023] - 1] == pytest.approx(0.01, rel=0.03)
+
+    shocked, plain = difference("inflation_shock", ["gdp_nominal", "gdp_real"])
+    deflator = {k: v["gdp_nominal"] / v["gdp_real"] for k, v in (("s", shocked), ("p", plain))}
+    change = deflator["s"][1:] / deflator["s"][:-1] - deflator["p"][1:] / deflator["p"][:-1]
+    assert change[at[2022] - 1] == 0.0
+    assert 0.4 * 0.01 < change[at[2023] - 1] < 0.6 * 0.01
+    # Over both years the deflator is exp(0.01) higher: (1.01005) within the compounding.
+    assert change[at[2023] - 1] + change[at[2024] - 1] == pytest.approx(0.01005, rel=0.03)
+
+    shocked, plain = difference("tfp_growth_shock", ["gdp_real_growth"])
+    change = shocked["gdp_real_growth"] - plain["gdp_real_growth"]
+    assert change[at[2022]] == 0.0
+    assert 0.4 * 0.01 < change[at[2023]] < 0.6 * 0.01
+    # Capital follows the higher output (investment is a share of it): a little over 0.01.
+    assert 0.01 < change[at[2023]] + change[at[2024]] < 1.3 * 0.01
