@@ -371,7 +371,7 @@ def backtest(
     steps: Annotated[int, typer.Option("--steps", min=100, help="Posterior sampler steps per"
                                        " walker and origin (a fifth are burn-in); the short"
                                        " windows mix more slowly than the full one.")
-                     ] = 15000,
+                     ] = 6000,
 ) -> None:
     """Rolling-origin test: calibrate up to each origin, forecast to 2020, score vs naive."""
     from calibration import DEFAULT_CALIBRATED, DEFAULT_OBSERVATIONS

@@ -82,6 +82,14 @@ uncertain:
   tfp_growth_rate: {distribution: posterior}
   initial_capital_output_ratio: {distribution: posterior}
 """,
+    "ar1": """\
+name: growth_shocks
+title: {zh: 增长年度冲击, en: Year-to-year growth shocks}
+description: TFP growth shocked each year from 2021 by an AR(1) of sd 1 point and rho 0.5.
+extends: baseline
+uncertain:
+  tfp_growth_shock: {distribution: ar1, sd: 0.01, rho: 0.5, from: 2021}
+""",
 }
 
 #: What each top-level key holds.
@@ -107,6 +115,9 @@ FIELD_MEANINGS = {
     "sigma": "standard deviation of the logarithm", "values": "the possible values",
     "weights": "their relative weights (default: equal)",
     "file": "posterior sample (default: the shipped `calibration/calibrated_posterior.nc`)",
+    "rho": "autocorrelation from one year to the next, between -1 and 1",
+    "from": "first year shocked (default and earliest: 2021)",
+    "to": "last year shocked (default: the model's final year)",
 }
 DISTRIBUTION_NOTES = {
     "uniform": "every value between `low` and `high` equally likely.",
@@ -117,6 +128,13 @@ DISTRIBUTION_NOTES = {
     "choice": "one of `values` with probabilities proportional to `weights`.",
     "posterior": "joint draws of the calibrated parameters from the posterior sample of"
                  " `qdsim calibrate`, applied as shifts from the calibrated estimate.",
+    "ar1": "a path of year-to-year shocks per draw, added to the scenario's value of a"
+           " parameter with a path over years: x_t = rho x_(t-1) + e_t, e_t ~ N(0, `sd`)"
+           " (the innovation sd), from x = 0 before `from`, so 2015-2020 stay as observed;"
+           " the shock of year t acts over [t-1, t), 0 after `to`; `low`/`high` clip it"
+           " (default ±4 stationary sd, sd/√(1−rho²)). Each year's innovation is its own"
+           " dimension of the sampling design; results record the mean of each path as"
+           " `sampled_<parameter>`.",
 }
 
 

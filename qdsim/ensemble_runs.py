@@ -6,8 +6,11 @@ grid (paths are interpolated linearly, holding the end values, exactly as PySD d
 one parameter set shared by all members or one set per member, and applies per-run draws:
 ``replace`` sets the value, ``shift`` adds to every point, ``scale`` multiplies every
 point; a mode ending in ``_after_observed`` acts only after 2020
-(``qdsim.uncertainty.draw_mode``), ramping in over 2020-2021. PySD runs
-(``qdsim.simulation``) use the same converter on the paths' own years.
+(``qdsim.uncertainty.draw_mode``), ramping in over 2020-2021; ``annual_shift_from_<year>``
+adds one value per year from that year on (an ``ar1`` shock path), the value of year t
+over [t-1, t). PySD runs (``qdsim.simulation``) use the same converter on the paths' own
+years; :func:`annual_points` writes a shock path as points PySD interpolates to the same
+steps.
 """
 
 from __future__ import annotations
@@ -23,7 +26,11 @@ from model.array_value import ArrayValue
 from model.ensemble import EnsembleError, EnsembleModel
 from qdsim.errors import EngineError
 from qdsim.scenario import ParameterValue
-from qdsim.uncertainty import AFTER_OBSERVED, LAST_OBSERVED_YEAR
+from qdsim.uncertainty import AFTER_OBSERVED, ANNUAL_SHIFT_FROM, LAST_OBSERVED_YEAR
+
+#: Width of the jump between two years' shocks in :func:`annual_points` [year]; far below
+#: the finest time step (1/128), so no step time falls inside it.
+JUMP_WIDTH = 1e-6
 
 
 @lru_cache(maxsize=1)
@@ -45,6 +52,27 @@ def path_on_grid(value: ParameterValue, times: np.ndarray) -> np.ndarray | float
     on_grid: np.ndarray = np.interp(times, np.asarray(years, dtype=float),
                                     np.asarray(values, dtype=float))
     return on_grid
+
+
+def annual_steps(values: np.ndarray, first_year: int, times: np.ndarray) -> np.ndarray:
+    """Yearly values (runs, years) from ``first_year`` as steps on ``times`` [year]: the
+    value of year t over [t-1, t), 0 before and after; shape (runs, steps)."""
+    index = np.floor(times + 1e-9).astype(int) + 1 - first_year
+    inside = (index >= 0) & (index < values.shape[1])
+    steps = np.zeros((values.shape[0], times.size))
+    steps[:, inside] = values[:, index[inside]]
+    return steps
+
+
+def annual_points(values: Sequence[float], first_year: int) -> tuple[tuple[float, float], ...]:
+    """One run's yearly values from ``first_year`` as a path of (year, value) points whose
+    linear interpolation equals :func:`annual_steps` at every step time [year, value]."""
+    points = [(first_year - 1 - JUMP_WIDTH, 0.0)]
+    for offset, value in enumerate(values):
+        year = first_year + offset
+        points += [(float(year - 1), float(value)), (year - JUMP_WIDTH, float(value))]
+    points.append((float(first_year + len(values) - 1), 0.0))
+    return tuple(points)
 
 
 def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, ParameterValue]],
@@ -86,6 +114,12 @@ def run_inputs(parameters: Mapping[str, ParameterValue] | Sequence[Mapping[str, 
                               "subscripted parameters are not supported")
         draw = np.asarray(draw, dtype=float)
         mode = (modes or {}).get(name, "replace")
+        if mode.startswith(ANNUAL_SHIFT_FROM):
+            shocked = np.asarray(inputs.get(name, ensemble_model().constants[name]), dtype=float)
+            shocked = shocked[:, None] if shocked.ndim == 1 else shocked
+            first_year = int(mode.removeprefix(ANNUAL_SHIFT_FROM))
+            inputs[name] = shocked + annual_steps(draw, first_year, times)
+            continue
         after_observed = mode.endswith(AFTER_OBSERVED)
         mode = mode.removesuffix(AFTER_OBSERVED)
         if mode == "replace" and not after_observed:

@@ -10,12 +10,21 @@ A scenario's ``uncertain:`` block gives, per parameter, a distribution::
       household_registration_openness: {distribution: choice, values: [0.5, 0.8],
                                         weights: [0.7, 0.3]}
       gdp_deflator_inflation: {distribution: uniform, low: -0.005, high: 0.005, apply: shift}
+      tfp_growth_shock: {distribution: ar1, sd: 0.0079, rho: 0.39, from: 2021}
 
 Normal and lognormal draws are truncated to ``low``/``high`` when given and always to
 the parameter's allowed range. ``apply`` says how a draw acts on the scenario's value:
 ``replace`` (default; constants only), ``shift`` (added to every point of the value or
 path) or ``scale`` (multiplies it). Samples come from a Latin hypercube or a scrambled
 Sobol sequence (``scipy.stats.qmc``) seeded explicitly.
+
+``ar1`` draws a path of year-to-year shocks per run, added to the scenario's value (``apply:
+shift`` only, time-varying parameters only): x_t = rho * x_(t-1) + sd * z_t for each year t
+from ``from`` (at least 2021, the default) to ``to`` (default: the model's final year),
+starting from x = 0 in the year before ``from``, so the 2015-2020 values stay as observed
+in every draw; each year's innovation z_t takes its own dimension of the design. The shock
+of year t acts on the year's flows, over [t-1, t), and is 0 outside ``from``-``to``. Values
+are clipped to ``low``/``high`` (default: ±4 times the stationary sd, sd / sqrt(1-rho^2)).
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from scipy import stats
 from scipy.stats import qmc
 
 from model.parameters import ParameterInfo
+from model.pysd_engine import control_values
 from qdsim.errors import ScenarioError, suggest
 from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
 from qdsim.validation import is_finite_number
@@ -42,6 +52,7 @@ REQUIRED_FIELDS = {
     "lognormal": ("median", "sigma"),
     "choice": ("values",),
     "posterior": (),
+    "ar1": ("sd", "rho"),
 }
 OPTIONAL_FIELDS = {
     "uniform": (),
@@ -50,9 +61,14 @@ OPTIONAL_FIELDS = {
     "lognormal": ("low", "high"),
     "choice": ("weights",),
     "posterior": ("file",),
+    "ar1": ("from", "to", "low", "high"),
 }
 APPLY_MODES = ("replace", "shift", "scale")
 MAX_CHOICES = 1000
+#: The longest AR(1) path [years].
+MAX_SHOCK_YEARS = 200
+#: Default clipping of AR(1) shocks, in stationary standard deviations.
+SHOCK_CLIP_SDS = 4.0
 SAMPLING_METHODS = ("lhs", "sobol")
 
 
@@ -75,7 +91,7 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
     if not isinstance(distribution, str) or distribution not in REQUIRED_FIELDS:
         raise _fail(path, line, key, f"distribution {distribution!r} unknown; allowed:"
                     f" {', '.join(REQUIRED_FIELDS)}")
-    apply = spec.get("apply", "replace")
+    apply = spec.get("apply", "shift" if distribution == "ar1" else "replace")
     if not isinstance(apply, str) or apply not in APPLY_MODES:
         raise _fail(path, line, key, f"apply {apply!r} unknown; allowed: {', '.join(APPLY_MODES)}")
     allowed = {"distribution", "apply", *REQUIRED_FIELDS[distribution],
@@ -90,6 +106,8 @@ def _parse_one(path: Path, line: int | None, key: str, spec: Any, info: Paramete
     parsed: dict[str, Any] = {"distribution": distribution, "apply": apply}
     if distribution == "posterior":
         return MappingProxyType(_posterior_spec(path, line, key, spec))
+    if distribution == "ar1":
+        return MappingProxyType(_ar1_spec(path, line, key, spec, info))
     if distribution == "choice":
         values = spec["values"]
         if not isinstance(values, list) or not values or len(values) > MAX_CHOICES:
@@ -135,6 +153,48 @@ def _posterior_spec(path: Path, line: int | None, key: str, spec: dict) -> dict[
     return {"distribution": "posterior", "apply": "shift", "file": str(posterior_file)}
 
 
+def _year(path: Path, line: int | None, key: str, field: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _fail(path, line, key, f"'{field}' must be a whole year such as 2021,"
+                    f" got {value!r}")
+    return value
+
+
+def _ar1_spec(path: Path, line: int | None, key: str, spec: dict, info: ParameterInfo
+              ) -> dict[str, Any]:
+    """An AR(1) shock path: sd > 0, -1 < rho < 1, years from 2021 on, clipping bounds
+    around 0 (default ±4 stationary sd)."""
+    if spec.get("apply", "shift") != "shift":
+        raise _fail(path, line, key, "ar1 shocks are added to the scenario's value; only"
+                    " 'apply: shift' is allowed")
+    if not info.time_varying:
+        raise _fail(path, line, key, "ar1 draws a path over years; this parameter takes no"
+                    " path (a start value or a subscripted constant)")
+    sd = _number(path, line, key, "sd", spec["sd"])
+    rho = _number(path, line, key, "rho", spec["rho"])
+    if sd <= 0:
+        raise _fail(path, line, key, f"'sd' must be positive, got {sd:g}")
+    if not -1 < rho < 1:
+        raise _fail(path, line, key, f"'rho' must lie strictly between -1 and 1, got {rho:g}")
+    first = _year(path, line, key, "from", spec.get("from", LAST_OBSERVED_YEAR + 1))
+    if first <= LAST_OBSERVED_YEAR:
+        raise _fail(path, line, key, f"'from' must be after the last observed year"
+                    f" {LAST_OBSERVED_YEAR}, got {first}")
+    last = _year(path, line, key, "to", spec["to"]) if "to" in spec else \
+        max(first, int(control_values()["final_time"]))
+    if not first <= last < first + MAX_SHOCK_YEARS:
+        raise _fail(path, line, key, f"'to' must be from 'from' ({first}) to"
+                    f" {first + MAX_SHOCK_YEARS - 1}, got {last}")
+    stationary = sd / np.sqrt(1 - rho ** 2)
+    low = _number(path, line, key, "low", spec.get("low", -SHOCK_CLIP_SDS * stationary))
+    high = _number(path, line, key, "high", spec.get("high", SHOCK_CLIP_SDS * stationary))
+    if not low < 0 < high:
+        raise _fail(path, line, key, "'low' must be below 0 and 'high' above it (shocks"
+                    " are deviations around 0)")
+    return {"distribution": "ar1", "apply": "shift", "sd": sd, "rho": rho, "from": first,
+            "to": last, "low": low, "high": high}
+
+
 def _check_consistency(path: Path, line: int | None, key: str, spec: dict[str, Any],
                        info: ParameterInfo) -> None:
     distribution = spec["distribution"]
@@ -178,6 +238,8 @@ def _support(spec: Mapping[str, Any]) -> tuple[float, float]:
 LAST_OBSERVED_YEAR = 2020
 #: Suffix of a draw mode that acts only after :data:`LAST_OBSERVED_YEAR`.
 AFTER_OBSERVED = "_after_observed"
+#: Prefix of the draw mode of an ``ar1`` path, followed by its first year.
+ANNUAL_SHIFT_FROM = "annual_shift_from_"
 
 
 def draw_mode(spec: Mapping[str, Any], info: ParameterInfo) -> str:
@@ -274,6 +336,8 @@ def transform(spec: Mapping[str, Any], unit: np.ndarray, info: ParameterInfo) ->
         width = spec["high"] - spec["low"]
         shape = (spec["mode"] - spec["low"]) / width
         return stats.triang.ppf(unit, shape, loc=spec["low"], scale=width)
+    if distribution == "ar1":
+        raise ValueError("ar1 draws a path per run: use ar1_paths")
     if distribution == "choice":
         weights = np.asarray(spec["weights"]) / np.sum(spec["weights"])
         index = np.searchsorted(np.cumsum(weights), unit, side="right")
@@ -285,3 +349,21 @@ def transform(spec: Mapping[str, Any], unit: np.ndarray, info: ParameterInfo) ->
         return _truncated(stats.norm(spec["mean"], spec["sd"]), low, high, unit)
     lognormal = stats.lognorm(s=spec["sigma"], scale=spec["median"])
     return _truncated(lognormal, max(low, 0.0), high, unit)
+
+
+def shock_years(spec: Mapping[str, Any]) -> range:
+    """The years an ``ar1`` spec draws a shock for [year]."""
+    return range(spec["from"], spec["to"] + 1)
+
+
+def ar1_paths(spec: Mapping[str, Any], unit: np.ndarray) -> np.ndarray:
+    """AR(1) shock paths, shape (runs, years of :func:`shock_years`), from unit draws of the
+    same shape (one column per year's innovation) [parameter unit]: x_t = rho x_(t-1) +
+    sd z_t from x = 0 before the first year, clipped to ``low``/``high``."""
+    innovations = spec["sd"] * stats.norm.ppf(np.clip(unit, 1e-12, 1 - 1e-12))
+    paths = np.empty_like(innovations)
+    previous = np.zeros(len(innovations))
+    for column in range(innovations.shape[1]):
+        previous = spec["rho"] * previous + innovations[:, column]
+        paths[:, column] = previous
+    return np.clip(paths, spec["low"], spec["high"])

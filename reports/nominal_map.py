@@ -55,7 +55,8 @@ def verdict_map(scenario: Scenario, *, variable: str = "gdp_per_capita_usd", yea
     chosen = design(scenario, samples, seed)
     base_rate = _rate_in(scenario, year)
     cells = [(i, r) for i in inflation for r in rates]
-    draws = {name: np.tile(values, len(cells)) for name, values in chosen.draws.items()}
+    draws = {name: np.tile(values, (len(cells),) + (1,) * (values.ndim - 1))  # shock paths
+             for name, values in chosen.draws.items()}                   # are 2-D
     modes = dict(chosen.modes)
     draws[INFLATION] = np.repeat([i for i, _ in cells], samples).astype(float)
     modes[INFLATION] = "replace"

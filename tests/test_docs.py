@@ -45,10 +45,10 @@ def _examples() -> list[str]:
             if block.startswith("name:")]
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(7))
 def test_every_example_is_a_valid_scenario(index, tmp_path, scenario_dir):
     examples = _examples()
-    assert len(examples) == 6
+    assert len(examples) == 7
     text = examples[index].replace("extends: baseline",
                                    f"extends: {scenario_dir / 'baseline.yaml'}")
     path = tmp_path / "example.yaml"

@@ -27,7 +27,8 @@ def test_naive_shares_continue_the_least_squares_line():
 
 
 def test_cli_backtest_refuses_origins_outside_the_data(tmp_path):
-    for origins in ("2020", "abc"):
+    # 2017: the census-revised levels are 2015 and 2018-2020, one level up to 2017.
+    for origins in ("2020", "abc", "2017"):
         result = CliRunner().invoke(app, ["backtest", "--origins", origins, "--out",
                                           str(tmp_path)])
         assert result.exit_code == 2, result.output
@@ -53,3 +54,42 @@ def test_parameters_a_window_cannot_see_are_found_and_drawn_from_their_prior():
     flat = prior_sample(FreeParameter("y", 1.0, 3.0), 20000, rng)
     assert flat.mean() == pytest.approx(2.0, abs=0.02)
     assert prior_median(normal) == 0.02 and prior_median(FreeParameter("y", 1.0, 3.0)) == 2.0
+
+
+def test_forecast_shocks_start_after_the_origin_and_are_sized_from_the_record_up_to_it():
+    from calibration.backtest import UNKNOWN_AT_ORIGIN, shock_draws
+    from calibration.shock_sizes import shock_sizes
+
+    draws, modes = shock_draws(2018, 20000, np.random.default_rng(4))
+    sizes = shock_sizes(2018)
+    assert set(draws) == set(sizes) == {"tfp_growth_shock", "inflation_shock",
+                                         "migration_rate_shock"}
+    for name, paths in draws.items():
+        assert paths.shape == (20000, 2)  # 2019 and 2020
+        assert modes[name] == "annual_shift_from_2019"
+        # First year: the innovation alone (standard error of an sd from 20000 draws 0.5%).
+        assert paths[:, 0].std() == pytest.approx(sizes[name].sd, rel=0.03)
+    # Growth up to 2018 only: 2019's 6.5% is not in the 2018 origin's shock size.
+    assert sizes["tfp_growth_shock"].years[-1] == 2018
+    # The COVID-19 output shock is sized from 2020's growth: 0 for a forecaster before it.
+    assert UNKNOWN_AT_ORIGIN == {"output_shock_2020": 0.0}
+
+
+def test_markdown_states_the_verdicts_and_the_chance_of_full_coverage():
+    import pandas as pd
+
+    from calibration.backtest import backtest_markdown
+
+    table = pd.DataFrame([
+        {"origin": 2018, "series": "population", "held_out": 2, "model_mape": 0.004,
+         "naive_mape": 0.003, "inside_80": 2, "coverage_80": 1.0, "band_width_80": 0.021,
+         "converged": True, "max_r_hat": 1.01, "min_ess": 900.0},
+        {"origin": 2019, "series": "population", "held_out": 1, "model_mape": 0.002,
+         "naive_mape": 0.006, "inside_80": 1, "coverage_80": 1.0, "band_width_80": 0.012,
+         "converged": False, "max_r_hat": 1.07, "min_ess": 300.0}])
+    text = backtest_markdown(table)
+    assert "| 2018 | population | 2 | 0.40% | 0.30% | no | 2/2 | 2.10% |" in text
+    assert "| 2019 | population | 1 | 0.20% | 0.60% | yes | 1/1 | 1.20% |" in text
+    assert "Origin 2019: posterior NOT converged (largest split R-hat 1.070" in text
+    assert "Better than naive in 1 of 2 origin-series pairs" in text
+    assert "probability 0.8^3 = 0.51" in text
