@@ -53,6 +53,8 @@ from .ensemble_builder import (
     build_specification,
     generate_source,
 )
+from .ensemble_codegen import plan_code
+from .ensemble_numba import NotCompilable, compiled_simulator
 from .ensemble_runtime import HELPERS as _HELPERS
 from .ensemble_spec import evaluate_control
 
@@ -62,6 +64,10 @@ _BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_macros", "
 
 __all__ = ["EnsembleError", "EnsembleModel"]
 
+BACKENDS = ("auto", "numba", "numpy")
+# Fewest runs worth a thread of their own on the compiled path (a run takes ~0.1 ms, a
+# thread pool ~0.1 ms to start).
+COMPILED_RUNS_PER_THREAD = 16
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
 log = logging.getLogger(__name__)
@@ -183,10 +189,23 @@ class EnsembleModel:
         fastest of 256 to 16,384 in benchmarks/bench_engines.py's cohort model).
     workers : int
         Threads running chunks in parallel.
+    backend : str
+        ``"auto"`` (the default, or ``$QDSIM_ENGINE_BACKEND``): the compiled path of
+        :mod:`model.ensemble_numba` when numba is installed and the model is one it runs,
+        else numpy; ``"numba"`` (the same, but the numpy path only with a logged warning);
+        ``"numpy"``: always the numpy path. Both give the same results (see that module).
+    last_backend : str or None
+        The path (``"numba"`` or ``"numpy"``) that ran the latest :meth:`run`.
     """
 
     def __init__(self, specification: ModelSpecification, *, chunk_size: int | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, backend: str | None = None):
+        backend = backend or os.environ.get("QDSIM_ENGINE_BACKEND") or "auto"
+        if backend not in BACKENDS:
+            raise EnsembleError(f"unknown engine backend '{backend}'; expected one of "
+                                f"{', '.join(BACKENDS)}")
+        self.backend = backend
+        self.last_backend: str | None = None
         self.specification = specification
         self.constants = {name: np.array(value) if isinstance(value, list) else value
                           for name, value in specification.constants.items()}
@@ -292,6 +311,13 @@ class EnsembleModel:
     def _simulator(self, return_columns: tuple[str, ...], time_varying: frozenset[str]):
         key = (return_columns, time_varying)
         with self._lock:
+            if key not in self._compiled and self.backend != "numpy":
+                plan = plan_code(self.specification, list(return_columns), time_varying)
+                try:
+                    self._compiled[key] = compiled_simulator(self.specification, plan)
+                except NotCompilable as error:
+                    level = logging.WARNING if self.backend == "numba" else logging.INFO
+                    log.log(level, "running the numpy path: %s", error)
             if key not in self._compiled:
                 source = self.source(list(return_columns), time_varying)
                 namespace = dict(_HELPERS, _tables=self._tables, _arrays=self._arrays)
@@ -411,10 +437,13 @@ class EnsembleModel:
         plan = self._record_plan(times, return_times)
         values, series = self._parameters(params, n, len(times), controls)
         simulate = self._simulator(columns, frozenset(series))
+        self.last_backend = getattr(simulate, "backend", "numpy")
         count = np.asarray(return_times).size
         outputs = [np.empty((count, *self._shape(column), n)) for column in columns]
 
         chunks = -(-n // self.chunk_size)
+        if self.last_backend == "numba" and n >= COMPILED_RUNS_PER_THREAD * self.workers:
+            chunks = max(chunks, self.workers)  # a compiled chunk costs no per-call overhead
         if self.workers > 1 and chunks > 1:
             chunks = min(n, -(-chunks // self.workers) * self.workers)
         size = -(-n // chunks)
