@@ -274,12 +274,33 @@ def load_kernel(source: str):
     path = folder / f"kernel_{digest}.py"
     if cache_safety.read_trusted(path) != source.encode("utf-8"):
         cache_safety.write_trusted(path, source.encode("utf-8"))
+    try:
+        return _import(module_name, path)
+    except Exception as error:  # noqa: BLE001 - numba's cache errors have many types
+        # A cache entry numba cannot load (written by another numba, or damaged): drop
+        # this module's entries and compile again.
+        log.warning("compiling %s again: %s: %s", path.name, type(error).__name__, error)
+        for stale in (folder / "__pycache__").glob(f"{path.stem}.*"):
+            stale.unlink(missing_ok=True)
+        return _import(module_name, path)
+
+
+def _import(module_name: str, path: Path):
+    """Import the module at ``path`` as ``module_name`` and return its ``kernel``.
+
+    The module is registered before it runs: numba's cache records the module's name and
+    imports it by that name when it loads the machine code.
+    """
     specification = importlib.util.spec_from_file_location(module_name, path)
     if specification is None or specification.loader is None:
         raise NotCompilable(f"cannot import {path}")
     module = importlib.util.module_from_spec(specification)
-    specification.loader.exec_module(module)  # compiles, or loads numba's cache
     sys.modules[module_name] = module
+    try:
+        specification.loader.exec_module(module)  # compiles, or loads numba's cache
+    except BaseException:
+        del sys.modules[module_name]
+        raise
     return module.kernel
 
 

@@ -13,6 +13,9 @@ tests/model`` runs every engine test on the compiled path instead.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -232,6 +235,16 @@ def test_the_compiled_module_is_kept_in_the_cache_folder_and_rewritten_if_change
     assert engine.last_backend == "numba"
     np.testing.assert_allclose(result["stock"][0, 0], 2 * 1.025 ** 40, rtol=1e-12)  # Euler, dt 0.25
     [module] = (tmp_path / "cache" / "numba").glob("kernel_*.py")
+    # A new process loads numba's machine code from the cache folder, no compiling.
+    script = ("import logging, sys; logging.basicConfig(level=logging.INFO, stream=sys.stdout)\n"
+              "from model.ensemble import EnsembleModel\n"
+              f"engine = EnsembleModel.from_mdl({str(path)!r}, backend='numba', use_cache=False)\n"
+              "print(engine.run({}, 1, return_columns=['stock'], return_times=[10.0])"
+              "['stock'][0, 0], engine.last_backend)\n")
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, env=dict(os.environ, NUMBA_DEBUG_CACHE="1")).stdout
+    assert output.splitlines()[-1] == f"{float(result['stock'][0, 0])!r} numba"
+    assert "data loaded from" in output and "data saved to" not in output
     source = module.read_text()
     module.write_text(source.replace("_dt", "_dt * 2"))  # tampered: not imported
     ensemble_numba.sys.modules.pop(f"_qdsim_kernel_{module.stem[len('kernel_'):]}")
