@@ -54,7 +54,7 @@ from .ensemble_builder import (
     generate_source,
 )
 from .ensemble_codegen import plan_code
-from .ensemble_numba import NotCompilable, compiled_simulator
+from .ensemble_numba import NotCompilable, compiled_simulator, kernel_is_cached
 from .ensemble_runtime import HELPERS as _HELPERS
 from .ensemble_spec import evaluate_control
 
@@ -191,9 +191,10 @@ class EnsembleModel:
         Threads running chunks in parallel.
     backend : str
         ``"auto"`` (the default, or ``$QDSIM_ENGINE_BACKEND``): the compiled path of
-        :mod:`model.ensemble_numba` when numba is installed and the model is one it runs,
-        else numpy; ``"numba"`` (the same, but the numpy path only with a logged warning);
-        ``"numpy"``: always the numpy path. Both give the same results (see that module).
+        :mod:`model.ensemble_numba` when numba is installed, the model is one it runs and
+        its kernel is compiled (on a background thread the first time: meanwhile the numpy
+        path runs); ``"numba"``: compile before the first run, the numpy path only with a
+        logged warning; ``"numpy"``: always the numpy path. Both give the same results.
     last_backend : str or None
         The path (``"numba"`` or ``"numpy"``) that ran the latest :meth:`run`.
     """
@@ -223,8 +224,11 @@ class EnsembleModel:
                              for name, tables in specification.lookup_arrays.items()})
         self._arrays = {name: np.array(value)
                         for name, value in specification.arrays.items()}
-        self._compiled: dict[tuple, object] = {}
-        self._lock = threading.Lock()
+        self._numpy: dict[tuple, object] = {}  # simulate functions of the numpy path
+        self._kernels: dict[tuple, object] = {}  # of the compiled path
+        self._refused: set[tuple] = set()  # keys the compiled path cannot run
+        self._compiling: dict[tuple, threading.Thread] = {}
+        self._lock = threading.RLock()  # _simulator may compile while holding it
 
     @classmethod
     def from_mdl(cls, path: str | Path, *, use_cache: bool = True, **options) -> EnsembleModel:
@@ -309,22 +313,58 @@ class EnsembleModel:
         return generate_source(self.specification, list(return_columns), frozenset(time_varying))
 
     def _simulator(self, return_columns: tuple[str, ...], time_varying: frozenset[str]):
+        """The function running one chunk: compiled if available, else numpy.
+
+        With ``backend="numba"`` the kernel is compiled here (seconds, once per machine:
+        numba keeps it in the cache folder). With ``"auto"`` a kernel already in the cache
+        is loaded here, and otherwise compiled on a background thread while runs take the
+        numpy path: no call waits for the compiler, and a long job (a calibration) moves to
+        the compiled path when it is ready.
+        """
         key = (return_columns, time_varying)
         with self._lock:
-            if key not in self._compiled and self.backend != "numpy":
+            if key in self._kernels:
+                return self._kernels[key]
+            if (self.backend != "numpy" and key not in self._refused
+                    and key not in self._compiling):
                 plan = plan_code(self.specification, list(return_columns), time_varying)
-                try:
-                    self._compiled[key] = compiled_simulator(self.specification, plan)
-                except NotCompilable as error:
-                    level = logging.WARNING if self.backend == "numba" else logging.INFO
-                    log.log(level, "running the numpy path: %s", error)
-            if key not in self._compiled:
+                if self.backend == "numba" or kernel_is_cached(self.specification, plan):
+                    self._compile(key, plan)
+                    if key in self._kernels:
+                        return self._kernels[key]
+                else:
+                    thread = threading.Thread(target=self._compile, args=(key, plan),
+                                              name="qdsim-compile", daemon=True)
+                    self._compiling[key] = thread
+                    thread.start()
+            if key not in self._numpy:
                 source = self.source(list(return_columns), time_varying)
                 namespace = dict(_HELPERS, _tables=self._tables, _arrays=self._arrays)
                 filename = f"<ensemble {self.specification.source_sha256[:12]}>"
                 exec(compile(source, filename, "exec"), namespace)  # noqa: S102
-                self._compiled[key] = namespace["simulate"]
-            return self._compiled[key]
+                self._numpy[key] = namespace["simulate"]
+            return self._numpy[key]
+
+    def _compile(self, key, plan) -> None:
+        """Compile ``plan``'s kernel into ``self._kernels``, or note that it cannot be."""
+        try:
+            simulator = compiled_simulator(self.specification, plan)
+        except NotCompilable as error:
+            level = logging.WARNING if self.backend == "numba" else logging.INFO
+            log.log(level, "running the numpy path: %s", error)
+            with self._lock:
+                self._refused.add(key)
+        else:
+            with self._lock:
+                self._kernels[key] = simulator
+        finally:
+            with self._lock:
+                self._compiling.pop(key, None)
+
+    def wait_for_compilation(self, timeout: float | None = None) -> None:
+        """Wait until the kernels being compiled in the background are ready [s]."""
+        for thread in list(self._compiling.values()):
+            thread.join(timeout)
 
     # -- running -----------------------------------------------------------------------
     def _check_name(self, name: str) -> None:

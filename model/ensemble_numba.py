@@ -28,6 +28,7 @@ import hashlib
 import importlib.util
 import logging
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +38,7 @@ from .ensemble_codegen import CodePlan
 from .ensemble_spec import ModelSpecification
 
 log = logging.getLogger(__name__)
+_loading = threading.Lock()  # one kernel module imported at a time (they register first)
 
 
 class NotCompilable(Exception):
@@ -258,6 +260,29 @@ def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
     return "\n".join(line for line in lines if line) + "\n"
 
 
+def _kernel_path(source: str) -> tuple[str, Path]:
+    """Module name and file of the kernel compiled from ``source``."""
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
+    return f"_qdsim_kernel_{digest}", Path(cache_safety.cache_root()) / "numba" / (
+        f"kernel_{digest}.py")
+
+
+def kernel_is_cached(spec: ModelSpecification, plan: CodePlan) -> bool:
+    """Whether ``plan``'s kernel is loaded or in numba's cache (ready in well under a
+    second); False when it would have to be compiled, or cannot be."""
+    if not NUMBA_AVAILABLE:
+        return False
+    try:
+        source = kernel_source(spec, plan)
+    except NotCompilable:
+        return False
+    module_name, path = _kernel_path(source)
+    if module_name in sys.modules:
+        return True
+    return (cache_safety.read_trusted(path) == source.encode("utf-8")
+            and any((path.parent / "__pycache__").glob(f"{path.stem}.*.nbi")))
+
+
 def load_kernel(source: str):
     """Compile ``source`` (from :func:`kernel_source`) and return its ``kernel``.
 
@@ -265,13 +290,16 @@ def load_kernel(source: str):
     there only if its content is exactly ``source`` (as ``cache_safety`` checks), so that
     numba can keep its machine code beside it.
     """
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()[:24]
-    module_name = f"_qdsim_kernel_{digest}"
+    with _loading:
+        return _load_kernel(source)
+
+
+def _load_kernel(source: str):
+    module_name, path = _kernel_path(source)
     if module_name in sys.modules:
         return sys.modules[module_name].kernel
-    folder = Path(cache_safety.cache_root()) / "numba"
+    folder = path.parent
     folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"kernel_{digest}.py"
     if cache_safety.read_trusted(path) != source.encode("utf-8"):
         cache_safety.write_trusted(path, source.encode("utf-8"))
     try:

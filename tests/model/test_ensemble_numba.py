@@ -196,6 +196,8 @@ def test_an_uncompiled_construct_runs_the_numpy_path_with_the_same_result(tmp_pa
     path = write_model(tmp_path, {"input": "1 + Time", "delayed": "DELAY1(input, 2)"})
     auto = EnsembleModel.from_mdl(path, backend="auto")
     with caplog.at_level(logging.INFO, logger="model.ensemble"):
+        auto.run({}, 1, return_columns=["delayed"], return_times=[0.0, 5.0])
+        auto.wait_for_compilation()
         result = auto.run({}, 1, return_columns=["delayed"], return_times=[0.0, 5.0])
     assert auto.last_backend == "numpy"
     assert "_delay_start" in caplog.text
@@ -211,6 +213,8 @@ def test_without_numba_or_when_numba_refuses_the_code_the_numpy_path_runs(tmp_pa
         {}, 1, return_columns=["stock"], return_times=[10.0])["stock"]
     monkeypatch.setattr(ensemble_numba, "NUMBA_AVAILABLE", False)
     missing = EnsembleModel.from_mdl(path, backend="auto")
+    missing.run({}, 1, return_columns=["stock"], return_times=[10.0])
+    missing.wait_for_compilation()
     np.testing.assert_array_equal(
         missing.run({}, 1, return_columns=["stock"], return_times=[10.0])["stock"], expected)
     assert missing.last_backend == "numpy"
@@ -221,6 +225,8 @@ def test_without_numba_or_when_numba_refuses_the_code_the_numpy_path_runs(tmp_pa
 
     monkeypatch.setattr(ensemble_numba, "load_kernel", refuse)
     refused = EnsembleModel.from_mdl(path, backend="auto")
+    refused.run({}, 1, return_columns=["stock"], return_times=[10.0])
+    refused.wait_for_compilation()
     np.testing.assert_array_equal(
         refused.run({}, 1, return_columns=["stock"], return_times=[10.0])["stock"], expected)
     assert refused.last_backend == "numpy"
@@ -253,6 +259,26 @@ def test_the_compiled_module_is_kept_in_the_cache_folder_and_rewritten_if_change
         again.run({}, 1, return_columns=["stock"], return_times=[10.0])["stock"],
         result["stock"])
     assert module.read_text() == source
+
+
+def test_auto_compiles_in_the_background_and_loads_a_cached_kernel_at_once(tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("QDSIM_CACHE", str(tmp_path / "cache"))
+    path = write_model(tmp_path, {"stock": "INTEG(1 / (1 + stock) - 0.01 * Time, 1)"})
+    options = {"return_columns": ["stock"], "return_times": np.arange(0.0, 10.5, 0.5)}
+    expected = EnsembleModel.from_mdl(path, backend="numpy").run({}, 2, **options)["stock"]
+    engine = EnsembleModel.from_mdl(path, backend="auto")
+    first = engine.run({}, 2, **options)["stock"]
+    assert engine.last_backend == "numpy"  # the kernel is being compiled meanwhile
+    engine.wait_for_compilation()
+    second = engine.run({}, 2, **options)["stock"]
+    assert engine.last_backend == "numba"
+    other = EnsembleModel.from_mdl(path, backend="auto")  # the kernel is in the cache now
+    third = other.run({}, 2, **options)["stock"]
+    assert other.last_backend == "numba"
+    np.testing.assert_array_equal(first, expected)
+    assert_parity(second, expected, "stock")
+    assert_parity(third, expected, "stock")
 
 
 def test_an_unknown_backend_is_refused():
