@@ -77,7 +77,8 @@ def start_up(model_path: Path, columns, years) -> tuple[float, float]:
         environment = dict(os.environ, QDSIM_CACHE=folder)
         for _ in range(2):
             output = subprocess.run([sys.executable, "-c", script], env=environment,
-                                    capture_output=True, text=True, check=True).stdout
+                                    capture_output=True, text=True, check=True,
+                                    timeout=900).stdout
             seconds.append(float(output.split()[-1]))
     return seconds[0], seconds[1]
 
