@@ -40,6 +40,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 
@@ -68,6 +69,10 @@ BACKENDS = ("auto", "numba", "numpy")
 # Fewest runs worth a thread of their own on the compiled path (a run takes ~0.1 ms, a
 # thread pool ~0.1 ms to start).
 COMPILED_RUNS_PER_THREAD = 16
+# Seconds of runs of one kind (columns, time-varying inputs) on the numpy path after which
+# backend "auto" compiles their kernel (numba takes 10-40 s on this model; see
+# benchmarks/bench_backends.py).
+COMPILE_AFTER_SECONDS = 3.0
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
 log = logging.getLogger(__name__)
@@ -228,6 +233,7 @@ class EnsembleModel:
         self._kernels: dict[tuple, object] = {}  # of the compiled path
         self._refused: set[tuple] = set()  # keys the compiled path cannot run
         self._compiling: dict[tuple, threading.Thread] = {}
+        self._numpy_seconds: dict[tuple, float] = {}  # time spent on the numpy path
         self._lock = threading.RLock()  # _simulator may compile while holding it
 
     @classmethod
@@ -319,7 +325,9 @@ class EnsembleModel:
         numba keeps it in the cache folder). With ``"auto"`` a kernel already in the cache
         is loaded here, and otherwise compiled on a background thread while runs take the
         numpy path: no call waits for the compiler, and a long job (a calibration) moves to
-        the compiled path when it is ready.
+        the compiled path when it is ready. The compiling starts once runs of this kind
+        have taken ``COMPILE_AFTER_SECONDS`` on the numpy path, so that a short command
+        (which would end before the compiler) does not share its processor with it.
         """
         key = (return_columns, time_varying)
         with self._lock:
@@ -332,7 +340,7 @@ class EnsembleModel:
                     self._compile(key, plan)
                     if key in self._kernels:
                         return self._kernels[key]
-                else:
+                elif self._numpy_seconds.get(key, 0.0) >= COMPILE_AFTER_SECONDS:
                     thread = threading.Thread(target=self._compile, args=(key, plan),
                                               name="qdsim-compile", daemon=True)
                     self._compiling[key] = thread
@@ -478,6 +486,7 @@ class EnsembleModel:
         values, series = self._parameters(params, n, len(times), controls)
         simulate = self._simulator(columns, frozenset(series))
         self.last_backend = getattr(simulate, "backend", "numpy")
+        started = perf_counter()
         count = np.asarray(return_times).size
         outputs = [np.empty((count, *self._shape(column), n)) for column in columns]
 
@@ -505,6 +514,11 @@ class EnsembleModel:
         else:
             for start in starts:
                 run_chunk(start)
+        if self.last_backend == "numpy":
+            key = (columns, frozenset(series))
+            with self._lock:
+                self._numpy_seconds[key] = (self._numpy_seconds.get(key, 0.0)
+                                            + perf_counter() - started)
         return {column: np.moveaxis(output, -1, 0)
                 for column, output in zip(columns, outputs, strict=True)}
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model import ensemble_numba
+from model import ensemble, ensemble_numba
 from model.ensemble import EnsembleError, EnsembleModel
 from tests.model.test_ensemble import (
     CONSTRUCTS,
@@ -192,7 +192,9 @@ def test_a_subscripted_model_runs_the_numpy_path_and_says_why(caplog):
     assert "subscripts" in caplog.text
 
 
-def test_an_uncompiled_construct_runs_the_numpy_path_with_the_same_result(tmp_path, caplog):
+def test_an_uncompiled_construct_runs_the_numpy_path_with_the_same_result(tmp_path, caplog,
+                                                                          monkeypatch):
+    monkeypatch.setattr(ensemble, "COMPILE_AFTER_SECONDS", 0.0)
     path = write_model(tmp_path, {"input": "1 + Time", "delayed": "DELAY1(input, 2)"})
     auto = EnsembleModel.from_mdl(path, backend="auto")
     with caplog.at_level(logging.INFO, logger="model.ensemble"):
@@ -211,6 +213,7 @@ def test_without_numba_or_when_numba_refuses_the_code_the_numpy_path_runs(tmp_pa
     path = write_model(tmp_path, {"stock": "INTEG(1 / (1 + stock), 1)"})
     expected = EnsembleModel.from_mdl(path, backend="numpy").run(
         {}, 1, return_columns=["stock"], return_times=[10.0])["stock"]
+    monkeypatch.setattr(ensemble, "COMPILE_AFTER_SECONDS", 0.0)
     monkeypatch.setattr(ensemble_numba, "NUMBA_AVAILABLE", False)
     missing = EnsembleModel.from_mdl(path, backend="auto")
     missing.run({}, 1, return_columns=["stock"], return_times=[10.0])
@@ -268,6 +271,10 @@ def test_auto_compiles_in_the_background_and_loads_a_cached_kernel_at_once(tmp_p
     options = {"return_columns": ["stock"], "return_times": np.arange(0.0, 10.5, 0.5)}
     expected = EnsembleModel.from_mdl(path, backend="numpy").run({}, 2, **options)["stock"]
     engine = EnsembleModel.from_mdl(path, backend="auto")
+    engine.run({}, 2, **options)
+    assert engine.last_backend == "numpy"
+    assert not engine._compiling  # a short job starts no compiling
+    monkeypatch.setattr(ensemble, "COMPILE_AFTER_SECONDS", 0.0)
     first = engine.run({}, 2, **options)["stock"]
     assert engine.last_backend == "numpy"  # the kernel is being compiled meanwhile
     engine.wait_for_compilation()
