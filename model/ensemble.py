@@ -40,6 +40,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from time import perf_counter
 
 import numpy as np
 
@@ -53,6 +54,8 @@ from .ensemble_builder import (
     build_specification,
     generate_source,
 )
+from .ensemble_codegen import plan_code
+from .ensemble_numba import NotCompilable, compiled_simulator, kernel_is_cached
 from .ensemble_runtime import HELPERS as _HELPERS
 from .ensemble_spec import evaluate_control
 
@@ -62,6 +65,14 @@ _BUILDER_MODULES = ("ensemble_builder", "ensemble_codegen", "ensemble_macros", "
 
 __all__ = ["EnsembleError", "EnsembleModel"]
 
+BACKENDS = ("auto", "numba", "numpy")
+# Fewest runs worth a thread of their own on the compiled path (a run takes ~0.1 ms, a
+# thread pool ~0.1 ms to start).
+COMPILED_RUNS_PER_THREAD = 16
+# Seconds of runs of one kind (columns, time-varying inputs) on the numpy path after which
+# backend "auto" compiles their kernel (numba takes 10-40 s on this model; see
+# benchmarks/bench_backends.py).
+COMPILE_AFTER_SECONDS = 3.0
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
 log = logging.getLogger(__name__)
@@ -183,10 +194,24 @@ class EnsembleModel:
         fastest of 256 to 16,384 in benchmarks/bench_engines.py's cohort model).
     workers : int
         Threads running chunks in parallel.
+    backend : str
+        ``"auto"`` (the default, or ``$QDSIM_ENGINE_BACKEND``): the compiled path of
+        :mod:`model.ensemble_numba` when numba is installed, the model is one it runs and
+        its kernel is compiled (on a background thread the first time: meanwhile the numpy
+        path runs); ``"numba"``: compile before the first run, the numpy path only with a
+        logged warning; ``"numpy"``: always the numpy path. Both give the same results.
+    last_backend : str or None
+        The path (``"numba"`` or ``"numpy"``) that ran the latest :meth:`run`.
     """
 
     def __init__(self, specification: ModelSpecification, *, chunk_size: int | None = None,
-                 workers: int | None = None):
+                 workers: int | None = None, backend: str | None = None):
+        backend = backend or os.environ.get("QDSIM_ENGINE_BACKEND") or "auto"
+        if backend not in BACKENDS:
+            raise EnsembleError(f"unknown engine backend '{backend}'; expected one of "
+                                f"{', '.join(BACKENDS)}")
+        self.backend = backend
+        self.last_backend: str | None = None
         self.specification = specification
         self.constants = {name: np.array(value) if isinstance(value, list) else value
                           for name, value in specification.constants.items()}
@@ -204,8 +229,12 @@ class EnsembleModel:
                              for name, tables in specification.lookup_arrays.items()})
         self._arrays = {name: np.array(value)
                         for name, value in specification.arrays.items()}
-        self._compiled: dict[tuple, object] = {}
-        self._lock = threading.Lock()
+        self._numpy: dict[tuple, object] = {}  # simulate functions of the numpy path
+        self._kernels: dict[tuple, object] = {}  # of the compiled path
+        self._refused: set[tuple] = set()  # keys the compiled path cannot run
+        self._compiling: dict[tuple, threading.Thread] = {}
+        self._numpy_seconds: dict[tuple, float] = {}  # time spent on the numpy path
+        self._lock = threading.RLock()  # _simulator may compile while holding it
 
     @classmethod
     def from_mdl(cls, path: str | Path, *, use_cache: bool = True, **options) -> EnsembleModel:
@@ -290,15 +319,60 @@ class EnsembleModel:
         return generate_source(self.specification, list(return_columns), frozenset(time_varying))
 
     def _simulator(self, return_columns: tuple[str, ...], time_varying: frozenset[str]):
+        """The function running one chunk: compiled if available, else numpy.
+
+        With ``backend="numba"`` the kernel is compiled here (seconds, once per machine:
+        numba keeps it in the cache folder). With ``"auto"`` a kernel already in the cache
+        is loaded here, and otherwise compiled on a background thread while runs take the
+        numpy path: no call waits for the compiler, and a long job (a calibration) moves to
+        the compiled path when it is ready. The compiling starts once runs of this kind
+        have taken ``COMPILE_AFTER_SECONDS`` on the numpy path, so that a short command
+        (which would end before the compiler) does not share its processor with it.
+        """
         key = (return_columns, time_varying)
         with self._lock:
-            if key not in self._compiled:
+            if key in self._kernels:
+                return self._kernels[key]
+            if (self.backend != "numpy" and key not in self._refused
+                    and key not in self._compiling):
+                plan = plan_code(self.specification, list(return_columns), time_varying)
+                if self.backend == "numba" or kernel_is_cached(self.specification, plan):
+                    self._compile(key, plan)
+                    if key in self._kernels:
+                        return self._kernels[key]
+                elif self._numpy_seconds.get(key, 0.0) >= COMPILE_AFTER_SECONDS:
+                    thread = threading.Thread(target=self._compile, args=(key, plan),
+                                              name="qdsim-compile", daemon=True)
+                    self._compiling[key] = thread
+                    thread.start()
+            if key not in self._numpy:
                 source = self.source(list(return_columns), time_varying)
                 namespace = dict(_HELPERS, _tables=self._tables, _arrays=self._arrays)
                 filename = f"<ensemble {self.specification.source_sha256[:12]}>"
                 exec(compile(source, filename, "exec"), namespace)  # noqa: S102
-                self._compiled[key] = namespace["simulate"]
-            return self._compiled[key]
+                self._numpy[key] = namespace["simulate"]
+            return self._numpy[key]
+
+    def _compile(self, key, plan) -> None:
+        """Compile ``plan``'s kernel into ``self._kernels``, or note that it cannot be."""
+        try:
+            simulator = compiled_simulator(self.specification, plan)
+        except NotCompilable as error:
+            level = logging.WARNING if self.backend == "numba" else logging.INFO
+            log.log(level, "running the numpy path: %s", error)
+            with self._lock:
+                self._refused.add(key)
+        else:
+            with self._lock:
+                self._kernels[key] = simulator
+        finally:
+            with self._lock:
+                self._compiling.pop(key, None)
+
+    def wait_for_compilation(self, timeout: float | None = None) -> None:
+        """Wait until the kernels being compiled in the background are ready [s]."""
+        for thread in list(self._compiling.values()):
+            thread.join(timeout)
 
     # -- running -----------------------------------------------------------------------
     def _check_name(self, name: str) -> None:
@@ -411,10 +485,14 @@ class EnsembleModel:
         plan = self._record_plan(times, return_times)
         values, series = self._parameters(params, n, len(times), controls)
         simulate = self._simulator(columns, frozenset(series))
+        self.last_backend = getattr(simulate, "backend", "numpy")
+        started = perf_counter()
         count = np.asarray(return_times).size
         outputs = [np.empty((count, *self._shape(column), n)) for column in columns]
 
         chunks = -(-n // self.chunk_size)
+        if self.last_backend == "numba" and n >= COMPILED_RUNS_PER_THREAD * self.workers:
+            chunks = max(chunks, self.workers)  # a compiled chunk costs no per-call overhead
         if self.workers > 1 and chunks > 1:
             chunks = min(n, -(-chunks // self.workers) * self.workers)
         size = -(-n // chunks)
@@ -436,6 +514,11 @@ class EnsembleModel:
         else:
             for start in starts:
                 run_chunk(start)
+        if self.last_backend == "numpy":
+            key = (columns, frozenset(series))
+            with self._lock:
+                self._numpy_seconds[key] = (self._numpy_seconds.get(key, 0.0)
+                                            + perf_counter() - started)
         return {column: np.moveaxis(output, -1, 0)
                 for column, output in zip(columns, outputs, strict=True)}
 

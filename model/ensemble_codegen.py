@@ -9,6 +9,7 @@ helpers it calls (``_np``, ``_as_state``, ``_delay_fixed_push``, ...) are suppli
 from __future__ import annotations
 
 import ast
+from dataclasses import dataclass
 
 from .ensemble_spec import EnsembleError, ModelSpecification, StatefulObject, Statement
 
@@ -78,15 +79,27 @@ def _indent(code: str, depth: int) -> str:
     return "".join("    " * depth + line + "\n" for line in code.splitlines())
 
 
-def generate_source(spec: ModelSpecification, return_columns: list[str],
-                    time_varying: frozenset[str]) -> str:
-    """Source of ``simulate(...)`` computing ``return_columns``.
+@dataclass
+class CodePlan:
+    """The parts of a ``simulate`` function, before they are written out.
 
-    ``time_varying`` names the constants given a value per time step. The function reads
-    ``_parameters[name]`` (scalar or array over the chunk) for the other constants,
-    ``_series[name][k]`` for time-varying ones, and writes ``_outputs[i][j] = column_i``
-    at each step ``k`` for every time index ``j`` in ``_record[k]``.
+    ``initial`` runs once at the initial time (with the values fixed for the run hoisted
+    out of the loop), ``loop`` at each step, ``updates`` between steps (stateful objects).
     """
+
+    columns: tuple[str, ...]
+    constants: tuple[str, ...]  # every constant, sorted
+    time_varying: tuple[str, ...]  # constants given a value per step, sorted
+    tables: tuple[str, ...]  # lookups and subscripted lookups
+    arrays: tuple[str, ...]  # fixed helper arrays (subscripted models)
+    initial: str
+    loop: str
+    updates: str
+
+
+def plan_code(spec: ModelSpecification, return_columns: list[str],
+              time_varying: frozenset[str]) -> CodePlan:
+    """The statements ``simulate`` needs to compute ``return_columns``, in order."""
     owner = {owned: obj for obj in spec.objects.values() for owned in obj.owned}
     # What the requested columns need, following objects to the inputs of their updates.
     needed: set[str] = set()
@@ -126,32 +139,47 @@ def generate_source(spec: ModelSpecification, return_columns: list[str],
         initial_needed.add(name)
         pending.extend(spec.initial[name].dependencies)
 
-    lines = ["def simulate(_parameters, _series, _times, _dt, _n, _record, _outputs):",
-             "    time = _times[0]", "    _initializing = True"]
-    for name in sorted(spec.constants):
-        if name in time_varying:
-            lines += [f"    _series_{name} = _series[{name!r}]", f"    {name} = _series_{name}[0]"]
-        else:
-            lines.append(f"    {name} = _parameters[{name!r}]")
-    lines += [f"    {name} = _tables[{name!r}]" for name in sorted(spec.tables)]
-    lines += [f"    {name} = _tables[{name!r}]" for name in sorted(spec.lookup_arrays)]
-    lines += [f"    {name} = _arrays[{name!r}]" for name in sorted(spec.arrays)]
     hoister = _FixedHoister(fixed)
     loop_body = "".join(hoister.hoist(statement.code) + "\n" for statement in
                         topological_order(loop_names, spec.loop))
     body = "".join(statement.code + "\n" for statement in
                    topological_order(initial_needed, spec.initial))
-    lines.append(_indent(body + hoister.source(), 1).rstrip("\n"))
+    updates = [obj.update.code for obj in active.values() if obj.update is not None]
+    return CodePlan(tuple(return_columns), tuple(sorted(spec.constants)),
+                    tuple(sorted(time_varying)),
+                    (*sorted(spec.tables), *sorted(spec.lookup_arrays)), tuple(sorted(spec.arrays)),
+                    body + hoister.source(), loop_body, "\n".join(sorted(updates)))
+
+
+def generate_source(spec: ModelSpecification, return_columns: list[str],
+                    time_varying: frozenset[str]) -> str:
+    """Source of ``simulate(...)`` computing ``return_columns``.
+
+    ``time_varying`` names the constants given a value per time step. The function reads
+    ``_parameters[name]`` (scalar or array over the chunk) for the other constants,
+    ``_series[name][k]`` for time-varying ones, and writes ``_outputs[i][j] = column_i``
+    at each step ``k`` for every time index ``j`` in ``_record[k]``.
+    """
+    plan = plan_code(spec, return_columns, time_varying)
+    lines = ["def simulate(_parameters, _series, _times, _dt, _n, _record, _outputs):",
+             "    time = _times[0]", "    _initializing = True"]
+    for name in plan.constants:
+        if name in time_varying:
+            lines += [f"    _series_{name} = _series[{name!r}]", f"    {name} = _series_{name}[0]"]
+        else:
+            lines.append(f"    {name} = _parameters[{name!r}]")
+    lines += [f"    {name} = _tables[{name!r}]" for name in plan.tables]
+    lines += [f"    {name} = _arrays[{name!r}]" for name in plan.arrays]
+    lines.append(_indent(plan.initial, 1).rstrip("\n"))
     lines += [f"    _output_{index} = _outputs[{index}]" for index in range(len(return_columns))]
     lines += ["    _initializing = False", "    _last = len(_times) - 1",
               "    for _k in range(_last + 1):",
               "        time = _times[_k]"]
-    lines += [f"        {name} = _series_{name}[_k]" for name in sorted(time_varying)]
-    lines.append(_indent(loop_body, 2).rstrip("\n"))
+    lines += [f"        {name} = _series_{name}[_k]" for name in plan.time_varying]
+    lines.append(_indent(plan.loop, 2).rstrip("\n"))
     lines.append("        for _j in _record[_k]:")
     lines += [f"            _output_{index}[_j] = {name}"
               for index, name in enumerate(return_columns)]
     lines += ["        if _k == _last:", "            break"]
-    updates = [obj.update.code for obj in active.values() if obj.update is not None]
-    lines.append(_indent("\n".join(sorted(updates)) or "pass", 2).rstrip("\n"))
+    lines.append(_indent(plan.updates or "pass", 2).rstrip("\n"))
     return "\n".join(line for line in lines if line) + "\n"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The ensemble engine's numpy path, unless asked otherwise: its compiled path would compile
+# each test model anew (seconds each); tests/model/test_ensemble_numba.py asks for it.
+os.environ.setdefault("QDSIM_ENGINE_BACKEND", "numpy")
 
 
 @pytest.fixture(scope="session")
