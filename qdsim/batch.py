@@ -238,7 +238,7 @@ def _run(scenarios, out: Path, manifest: dict, designs: Sequence[Design], sample
             task, start, stop = arguments(scenario_index, chunk_index)
             futures[client.submit(compute_chunk, *task, pure=False)] = (scenario_index, chunk_index,
                                                                    start, stop)
-        for future in as_completed(futures):
+        for future in as_completed(futures, loop=client.loop):
             finish(*futures.pop(future), future.result())
     import zarr
 
