@@ -219,9 +219,9 @@ def fertility_lookup(path: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
     """The path as lookup points: births of year Y come from model times [Y-1, Y); the
     end-2015 rate (the model's 2015 births) from time 2015 alone."""
     xs = [2015.0, 2015.0625, 2015.99, 2016.0, 2016.99, 2017.0, 2017.99, 2018.0, 2018.99,
-          2019.0]
+          2019.0, 2100.0]
     ys = [path[2015], path[2016], path[2016], path[2017], path[2017], path[2018],
-          path[2018], path[2019], path[2019], 1.0]
+          path[2018], path[2019], path[2019], 1.0, 1.0]
     return np.array(xs), np.array(ys)
 
 
