@@ -240,7 +240,7 @@ def write_lookup(name: str, points: tuple[np.ndarray, np.ndarray], path: Path = 
 def _table(array: np.ndarray) -> str:
     if array.ndim == 1:
         return ",".join(f"{value:.6g}" for value in array)
-    return ";".join(",".join(f"{value!r}" for value in row) for row in array) + ";"
+    return ";".join(",".join(repr(float(value)) for value in row) for row in array) + ";"
 
 
 def write_constants(arrays: dict[str, np.ndarray], path: Path = MODEL) -> None:
