@@ -240,7 +240,9 @@ def write_lookup(name: str, points: tuple[np.ndarray, np.ndarray], path: Path = 
 def _table(array: np.ndarray) -> str:
     if array.ndim == 1:
         return ",".join(f"{value:.6g}" for value in array)
-    return ";".join(",".join(repr(float(value)) for value in row) for row in array) + ";"
+    # 8 significant digits: PySD 3.14 writes array constants into its Python model with
+    # numpy's repr (8 digits), so longer numbers would differ between the engines by ~5e-9
+    return ";".join(",".join(f"{value:.8g}" for value in row) for row in array) + ";"
 
 
 def write_constants(arrays: dict[str, np.ndarray], path: Path = MODEL) -> None:
