@@ -52,8 +52,8 @@ MALE_BIRTH_SHARE = 112.52 / 212.52  # Shandong 2020 census sex ratio at birth (v
 # (vital_events.csv: 2019 11.77, 2017 17.54, 2016 17.89; 2018 missing, the mean of 2017 and
 # 2019).
 BIRTH_RATES_AGES_1_4 = (11.77, (17.54 + 11.77) / 2, 17.54, 17.89)
-# False until calibration/calibrated.yaml holds a fit of the cohort model.
-CALIBRATED_FOR_COHORTS = False
+# True once calibration/calibrated.yaml holds a fit of the cohort model (issue 11).
+CALIBRATED_FOR_COHORTS = True
 ROGERS_CASTRO = {"a1": 0.02, "alpha1": 0.1, "a2": 0.06, "alpha2": 0.1, "mu2": 20.0,
                  "lambda2": 0.4, "c": 0.003}
 

@@ -129,7 +129,9 @@ def test_each_column_alone_equals_the_full_run(engine, default_result):
     # The generated code keeps only what the requested columns need; nothing may change.
     years, full = default_result
     for column in model_columns(engine):
-        alone = engine.run({}, 1, return_columns=[column], return_times=years)
+        # as many members as the full run: a SUM over subscripts may round its last bit
+        # differently for another ensemble size (reported to the engine's owner)
+        alone = engine.run({}, 2, return_columns=[column], return_times=years)
         np.testing.assert_array_equal(alone[column][0], full[column][0], err_msg=column)
 
 
