@@ -237,6 +237,43 @@ def write_lookup(name: str, points: tuple[np.ndarray, np.ndarray], path: Path = 
     path.write_text(text, encoding="utf-8")
 
 
+CENSUS_0_14 = 1_552_097  # Qingdao 2020 census, residents aged 0-14 (vital_events README)
+
+
+def births_conversion(engine, parameters: dict) -> float:
+    """Resident births per registered birth such that the model's residents aged 0-14 at
+    the 2020 census equal the census count: registered births fix the product of the
+    fertility level and this ratio, the census's children (the one resident-basis count
+    of recent births) fix the ratio. Solved by scaling the ratio and the fertility rate
+    together (registered births unchanged)."""
+    ratio = float(parameters.get("resident_to_registered_births_ratio",
+                                 engine.constants["resident_to_registered_births_ratio"]))
+    fertility = float(parameters.get("total_fertility_rate",
+                                     engine.constants["total_fertility_rate"]))
+
+    def children(factor: float) -> float:
+        params = dict(parameters, resident_to_registered_births_ratio=ratio * factor,
+                      total_fertility_rate=fertility * factor)
+        return float(engine.run(params, 1, return_columns=["population_0_14"],
+                                return_times=[CENSUS_TIME])["population_0_14"][0, 0])
+
+    low, high = 0.8, 1.2
+    for _ in range(30):  # the children rise with the factor
+        middle = (low + high) / 2
+        low, high = (middle, high) if children(middle) < CENSUS_0_14 else (low, middle)
+    return ratio * (low + high) / 2
+
+
+def write_scalar(name: str, value: float, path: Path = MODEL) -> None:
+    """Replace the value of a scalar constant in the model file."""
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"^({re.escape(name)} = )[-0-9.e+]+$", re.M)
+    text, count = pattern.subn(lambda match: f"{match.group(1)}{value:.4f}", text)
+    if count != 1:
+        raise ValueError(f"{path}: constant {name!r} found {count} times")
+    path.write_text(text, encoding="utf-8")
+
+
 def _table(array: np.ndarray) -> str:
     if array.ndim == 1:
         return ",".join(f"{value:.6g}" for value in array)
@@ -261,7 +298,9 @@ def calibrated_parameters(engine) -> dict[str, float]:
     """The calibrated scalar values, except those of the population sector's new meaning
     (the total fertility rate is now the 2020 level; the 2016-2019 path is separate)."""
     values = yaml.safe_load(CALIBRATED.read_text(encoding="utf-8"))["parameters"]
-    changed = set() if CALIBRATED_FOR_COHORTS else {"total_fertility_rate"}
+    changed = {"resident_to_registered_births_ratio"}  # set here from the census
+    if not CALIBRATED_FOR_COHORTS:
+        changed.add("total_fertility_rate")
     return {k: float(v) for k, v in values.items() if k in engine.constants
             and np.ndim(engine.constants[k]) == 0 and k not in changed}
 
@@ -292,6 +331,11 @@ def main() -> None:
     path = fertility_path(calibrated_parameters(engine)) if arguments.write else {}
     print("fertility path relative to 2020: " + ", ".join(
         f"{year} {value:.4f}" for year, value in path.items()))
+    if arguments.write:
+        engine = EnsembleModel.from_mdl(MODEL)
+        ratio = births_conversion(engine, calibrated_parameters(engine))
+        write_scalar("resident to registered births ratio", ratio)
+        print(f"resident births per registered birth (census 0-14): {ratio:.4f}")
 
 
 if __name__ == "__main__":

@@ -57,7 +57,8 @@ def check_known_answers(engine: EnsembleModel) -> list[str]:
                "energy_consumption", "housing_completions", "population_15_59", "employment"]
     r = {k: v[0, 0] for k, v in _run(engine, {}, columns).items()}
     pop = c["initial_population"]
-    start = pop * np.asarray(c["initial_population_share"])  # (age, sex: female, male)
+    shares = np.asarray(c["initial_population_share"])
+    start = pop * shares / shares.sum()  # (age, sex: female, male)
     # the first step ages every cohort; its flows act on the cohorts after ageing
     structure = np.concatenate([np.zeros((1, 2)), start[:-2], start[-2:].sum(0, keepdims=True)])
     groups = {"0_14": (0, 15), "15_59": (15, 60), "60_64": (60, 65), "65_plus": (65, 101)}
@@ -295,7 +296,8 @@ def check_aging_chain(engine: EnsembleModel) -> list[str]:
               "mortality_schedule": np.zeros((1, *np.shape(c["mortality_schedule"])))}
     r = _run(engine, params, ["population_by_age", "births"])
     cohorts, births = r["population_by_age"][0], r["births"][0]
-    start = c["initial_population"] * np.asarray(c["initial_population_share"])
+    shares = np.asarray(c["initial_population_share"])
+    start = c["initial_population"] * shares / shares.sum()
     last = start.shape[0] - 1
     failures = []
     for k in range(1, len(YEARS)):

@@ -104,7 +104,8 @@ def test_population_sector_without_births_or_migration_only_ages_and_dies():
     from model.ensemble import EnsembleModel
 
     constants = EnsembleModel.from_mdl(MODEL_PATH).constants
-    start = constants["initial_population"] * np.asarray(constants["initial_population_share"])
+    shares = np.asarray(constants["initial_population_share"])
+    start = constants["initial_population"] * shares / shares.sum()
     rates = np.asarray(constants["mortality_schedule"])
     params = {"total_fertility_rate": 0.0, "base_net_migration_rate": 0.0,
               "base_out_migration_rate": 0.0, "mortality_decline_rate": 0.0}

@@ -1,5 +1,5 @@
 """Issue 11's goals measured on the calibrated model: the 2020 census structure, the 2020
-total and registered-basis births (``python tools/population_goals.py``).
+total and registered-basis births (``python -m calibration.population_goals``).
 
 Census shares are compared at the census date (2020-11-01 = model time 2019.8125, see
 calibration/population_start.py); the total at the end of 2020 with the year-end figure.
