@@ -116,8 +116,8 @@ def _with_sample_axis(dataset: xr.Dataset) -> xr.Dataset:
 
 def _valid_samples(dataset: xr.Dataset) -> xr.DataArray:
     """True where a (scenario, sample) holds numbers in any year of any variable."""
-    over_years = [v.notnull().any("year") for v in dataset.data_vars.values()
-                  if "year" in v.dims]
+    over_years = [v.notnull().any([d for d in v.dims if d not in ("scenario", "sample")])
+                  for v in dataset.data_vars.values() if "year" in v.dims]
     return xr.concat(over_years, dim="variable").any("variable").transpose("scenario", "sample")
 
 

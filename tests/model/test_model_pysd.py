@@ -64,7 +64,8 @@ def test_every_variable_has_units_and_a_description():
 def test_every_parameter_has_a_finite_allowed_range_holding_its_default():
     for info in parameter_catalogue().values():
         assert np.isfinite(info.minimum) and np.isfinite(info.maximum), info.name
-        default = np.asarray(getattr(info.default, "array", lambda: info.default)())
+        default = np.asarray(info.default.array() if hasattr(info.default, "array")
+                             else info.default)
         assert (info.minimum <= default).all() and (default <= info.maximum).all(), info.name
 
 
