@@ -175,7 +175,7 @@ def _pair_runs_with_batches(paths: list[Path], datasets: list[xr.Dataset]
             kept.append(dataset)
     runs = xr.concat(_align_scenario_coordinates(central), dim="scenario", join="outer",
                      combine_attrs="override")
-    return kept, runs.transpose("scenario", "year")
+    return kept, runs.transpose("scenario", "year", ...)
 
 
 def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:
