@@ -652,8 +652,11 @@ def check_extreme_conditions(engine: EnsembleModel) -> list[str]:
 
 
 def check_each_parameter_at_its_limits(engine: EnsembleModel, catalogue) -> list[str]:
-    """Each parameter alone at each end of its range: finite and no negative stock."""
-    names = [name for name in catalogue if name in engine.constants]
+    """Each parameter alone at each end of its range: finite and no negative stock.
+    Subscripted constants (the cohort schedules and start shares, whose cells sum to 1)
+    are not set whole to an end of a cell's range, which is no valid input."""
+    names = [name for name in catalogue if name in engine.constants
+             and np.ndim(engine.constants[name]) == 0]
     n = 2 * len(names)
     params = {name: np.full(n, engine.constants[name]) for name in names}
     for i, name in enumerate(names):

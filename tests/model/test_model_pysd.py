@@ -9,7 +9,7 @@ import pytest
 
 from model.parameters import parameter_catalogue
 from model.pysd_engine import model_documentation, run_pysd
-from qdsim.variables import OUTPUT_VARIABLES
+from qdsim.variables import BATCH_DEFAULT_VARIABLES as SCALAR_OUTPUTS
 
 YEARS = np.arange(2015, 2036, dtype=float)
 DT = 0.25
@@ -47,7 +47,7 @@ def euler_decay(initial: float, rate: float, years: np.ndarray) -> np.ndarray:
 
 
 def test_model_loads_and_runs_every_output():
-    frame = run(OUTPUT_VARIABLES)
+    frame = run(SCALAR_OUTPUTS)  # population by age: tests/model/test_ensemble.py parity
     assert list(frame.index) == list(YEARS)
     assert np.isfinite(frame.to_numpy()).all()
 
@@ -272,8 +272,8 @@ def test_no_stock_goes_negative_at_extreme_inputs(params):
 def test_halving_the_time_step_changes_2035_results_by_under_one_percent():
     # The model's own step (1/16) against half of it: a growth rate of 2035 moved by 2.4%
     # (of itself) between 1/4 and 1/8 once capital deepening was derived from the start.
-    coarse = run(OUTPUT_VARIABLES, time_step=0.0625)
-    fine = run(OUTPUT_VARIABLES, time_step=0.03125)
+    coarse = run(SCALAR_OUTPUTS, time_step=0.0625)
+    fine = run(SCALAR_OUTPUTS, time_step=0.03125)
     relative = ((fine.loc[2035] - coarse.loc[2035]).abs() / coarse.loc[2035].abs()).dropna()
     assert (relative < 0.01).all(), relative[relative >= 0.01]
 
