@@ -30,6 +30,7 @@ from functools import lru_cache
 from numbers import Number
 from pathlib import Path
 
+import numpy as np
 import pint
 
 from .errors import ModelError
@@ -206,6 +207,14 @@ class _Checker:
             return self.one
         if function in ("min", "max"):
             return self.same(values, function.upper())
+        if function == "pulse_train":  # start, width, interval and end are times
+            for value in values:
+                self.time(value, "a time of PULSE TRAIN")
+            return self.one
+        if function in ("sum", "vmin", "vmax"):  # over subscripts: the unit of the array
+            return values[0]
+        if function in self.units:  # a lookup called with its input: the lookup's unit
+            return self.units[function]
         if function == "abs" or function == "integer":
             return values[0]
         if function == "sqrt":
@@ -264,7 +273,7 @@ def _show(value) -> str:
 
 
 def _check_element(checker: _Checker, expression, declared: pint.Quantity) -> None:
-    if isinstance(expression, Number):  # a constant: the number is in the declared unit
+    if isinstance(expression, (Number, np.ndarray)):  # constants are in the declared unit
         return
     value = checker.unit(expression)
     if isinstance(value, _Stock):

@@ -33,7 +33,7 @@ from qdsim.sampling import Design, design
 from qdsim.scenario import ParameterValue, Scenario
 from qdsim.simulation import label_results, model_years, simulate_scenarios
 from qdsim.validation import disk_error
-from qdsim.variables import OUTPUT_VARIABLES
+from qdsim.variables import BATCH_DEFAULT_VARIABLES, OUTPUT_VARIABLES
 
 log = logging.getLogger(__name__)
 STORE_NAME = "batch.zarr"
@@ -176,7 +176,7 @@ def run_batch(scenarios: Sequence[Scenario], out: Path, *, samples: int, seed: i
     """
     if samples < 1 or chunk_size < 1:
         raise BatchError("--samples and --chunk-size must be at least 1")
-    variables = list(variables or OUTPUT_VARIABLES)
+    variables = list(variables or BATCH_DEFAULT_VARIABLES)
     unknown = [v for v in variables if v not in OUTPUT_VARIABLES]
     if unknown:
         raise BatchError(f"unknown output variables: {', '.join(unknown)}; allowed:"

@@ -38,6 +38,18 @@ OUTPUTS: dict[str, DisplayName | None] = {
     "population_15_59": None,
     "population_60_64": None,
     "population_65_plus": None,
+    "population_60_plus": None,
+    "share_0_14": None,
+    "share_15_59": None,
+    "share_60_plus": None,
+    "share_65_plus": None,
+    "dependency_ratio": None,
+    "old_age_dependency_ratio": None,
+    "women_15_49": None,
+    "births_registered_basis": None,
+    "in_migration": None,
+    "out_migration": None,
+    "population_by_age": None,
     "labour_force": None,
     "employment": DisplayName("全社会从业人员", "Employment", 1),
     "unemployment_rate": DisplayName("失业率", "Unemployment rate", 2),
@@ -89,6 +101,13 @@ OUTPUTS: dict[str, DisplayName | None] = {
 
 #: Output variables, in the order results hold them.
 OUTPUT_VARIABLES: tuple[str, ...] = tuple(OUTPUTS)
+
+#: Outputs with dimensions (``age`` and ``sex``): written by ``qdsim run``; ``qdsim batch``
+#: writes them only when asked by name (7 scenarios x 1,000 samples x 21 years x 202
+#: cells would be 240 MB).
+SUBSCRIPTED_OUTPUTS: tuple[str, ...] = ("population_by_age",)
+BATCH_DEFAULT_VARIABLES: tuple[str, ...] = tuple(
+    name for name in OUTPUT_VARIABLES if name not in SUBSCRIPTED_OUTPUTS)
 
 #: Display names of the outputs that have one: variable -> (zh, en, decimals).
 DISPLAY_NAMES: dict[str, DisplayName] = {

@@ -57,6 +57,7 @@ from reports.html import (
 from reports.indicators import choose_indicators, describe
 from reports.inputs import ReportInputs, read_report_inputs
 from reports.observations import load_observations
+from reports.pyramid import pyramid_charts
 from reports.rendering import ChartJob, render_all
 from reports.statistics import target_verdicts
 from reports.tables import (
@@ -193,6 +194,9 @@ def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang
         jobs.append((ChartJob("comparison", data, folder, indicator.variable, cjk_family),
                      indicator.variable, inputs.scenarios,
                      f"{indicator.label}: {text('comparison', lang)}"))
+    for stem, data in pyramid_charts(inputs, lang):
+        jobs.append((ChartJob("pyramid", data, folder, stem, cjk_family), None,
+                     [stem.removeprefix("pyramid_")], data.title))
     if scorecard_data.cells:
         jobs.append((ChartJob("scorecard", scorecard_data, folder, "scorecard", cjk_family),
                      None, inputs.scenarios, text("scorecard", lang)))
@@ -212,7 +216,8 @@ def _draw_charts(inputs: ReportInputs, indicators, targets, scorecard_data, lang
             analysis_images[job.stem] = image
         else:
             images.append(image)
-    images.sort(key=lambda image: image.section != "comparison")  # comparisons, then fans
+    # comparisons, then fans, then pyramids
+    images.sort(key=lambda image: ("comparison", "fan", "pyramid").index(image.section))
     return entries, images, scorecard_image, analysis_images
 
 

@@ -27,6 +27,8 @@ KEY_INDICATORS = (
 TABLE_EXTRAS = (
     "gdp_nominal", "gdp_per_capita", "labour_productivity", "new_urban_jobs",
     "energy_consumption", "public_housing_units_completed",
+    # the census groups (issue 11): shares of 0-14, 15-59, 60+ and 65+, and 60-64
+    "share_0_14", "share_15_59", "share_60_plus", "share_65_plus", "population_60_64",
 )
 
 #: variable -> (Chinese name, English name, decimals of the displayed value), from the one
@@ -80,9 +82,11 @@ def describe(dataset: xr.Dataset, variable: str, lang: str) -> Indicator:
 
 
 def known_indicators(dataset: xr.Dataset) -> list[str]:
-    """Variables of ``dataset`` over years that a report can show."""
+    """Variables of ``dataset`` over years that a report can show (one number per year;
+    population by age and sex is drawn as pyramids, ``reports.pyramid``)."""
     return [name for name, variable in dataset.data_vars.items()
-            if "year" in variable.dims and not name.startswith("sampled_")]
+            if "year" in variable.dims and not name.startswith("sampled_")
+            and set(variable.dims) <= {"scenario", "sample", "year"}]
 
 
 def choose_indicators(dataset: xr.Dataset, requested: Sequence[str] | None

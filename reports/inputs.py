@@ -116,8 +116,8 @@ def _with_sample_axis(dataset: xr.Dataset) -> xr.Dataset:
 
 def _valid_samples(dataset: xr.Dataset) -> xr.DataArray:
     """True where a (scenario, sample) holds numbers in any year of any variable."""
-    over_years = [v.notnull().any("year") for v in dataset.data_vars.values()
-                  if "year" in v.dims]
+    over_years = [v.notnull().any([d for d in v.dims if d not in ("scenario", "sample")])
+                  for v in dataset.data_vars.values() if "year" in v.dims]
     return xr.concat(over_years, dim="variable").any("variable").transpose("scenario", "sample")
 
 
@@ -175,7 +175,7 @@ def _pair_runs_with_batches(paths: list[Path], datasets: list[xr.Dataset]
             kept.append(dataset)
     runs = xr.concat(_align_scenario_coordinates(central), dim="scenario", join="outer",
                      combine_attrs="override")
-    return kept, runs.transpose("scenario", "year")
+    return kept, runs.transpose("scenario", "year", ...)
 
 
 def read_report_inputs(paths: Sequence[Path | str]) -> ReportInputs:

@@ -15,14 +15,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports import analysis_charts, charts
+from reports import analysis_charts, charts, pyramid
 from reports.analyses import AnalysisChartData
 from reports.chart_data import ScorecardChart, SeriesChart
 from reports.fonts import chart_fonts, ensure_family
 
 log = logging.getLogger(__name__)
 DRAWERS = {"comparison": charts.comparison_chart, "fan": charts.fan_chart,
-           "scorecard": charts.scorecard_chart, **analysis_charts.DRAWERS}
+           "scorecard": charts.scorecard_chart, "pyramid": pyramid.pyramid_chart,
+           **analysis_charts.DRAWERS}
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class ChartJob:
     """Draw ``kind`` of ``data`` and save it as ``folder/stem.png`` and ``.svg``."""
 
     kind: str
-    data: SeriesChart | ScorecardChart | AnalysisChartData
+    data: SeriesChart | ScorecardChart | AnalysisChartData | pyramid.PyramidChart
     folder: Path
     stem: str
     cjk_family: str | None

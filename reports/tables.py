@@ -77,8 +77,11 @@ def projection_table(inputs: ReportInputs, scenario: str, indicators: Sequence[I
 #: variable in none of them goes to the sheet ``annual_other``.
 ANNUAL_GROUPS: dict[str, tuple[str, ...]] = {
     "population": ("population", "population_urban", "urbanization_rate", "births", "deaths",
-                   "net_migration", "population_0_14", "population_15_59",
-                   "population_60_64", "population_65_plus"),
+                   "net_migration", "in_migration", "out_migration", "population_0_14",
+                   "population_15_59", "population_60_64", "population_65_plus",
+                   "population_60_plus", "share_0_14", "share_15_59", "share_60_plus",
+                   "share_65_plus", "dependency_ratio", "old_age_dependency_ratio",
+                   "women_15_49", "births_registered_basis"),
     "economy": ("gdp_real", "gdp_nominal", "gdp_real_growth", "gdp_per_capita",
                 "gdp_per_capita_usd", "labour_productivity", "capital_stock", "investment"),
     "employment": ("labour_force", "employment", "unemployment_rate", "jobs",

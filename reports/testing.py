@@ -35,8 +35,8 @@ def synthetic_batch(single: xr.Dataset, samples: int, seed: int = 20210101,
     scenarios = single.sizes["scenario"]
     data_vars = {}
     for name, variable in single.data_vars.items():
-        if "year" not in variable.dims:
-            continue
+        if "year" not in variable.dims or set(variable.dims) - {"scenario", "year"}:
+            continue  # like qdsim batch by default: no population by age and sex
         base = variable.transpose("scenario", "year").to_numpy()
         spread = SPREADS.get(name, DEFAULT_SPREAD)
         draws = generator.standard_normal((scenarios, samples, 1))

@@ -162,8 +162,8 @@ def test_relative_changes_apply_to_the_inherited_value(tmp_path):
     scenario = load_scenario(child)
     assert scenario.parameters["tfp_growth_rate"] == ((2020.0, 0.02), (2022.0, 0.03))
     assert scenario.parameters["investment_share"] == ((2020.0, 0.2), (2030.0, 0.15))
-    # No inherited value in the files: the model's default (1.6) is the base.
-    assert scenario.parameters["total_fertility_rate"] == ((2024.0, 1.6), (2025.0, 0.8))
+    # No inherited value in the files: the model's default (1.1) is the base.
+    assert scenario.parameters["total_fertility_rate"] == ((2024.0, 1.1), (2025.0, 0.55))
 
 
 def test_relative_change_out_of_range_or_malformed(tmp_path):
