@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import xarray as xr
 from typer.testing import CliRunner
 
@@ -26,8 +27,12 @@ def test_run_writes_netcdf_and_csv_and_prints_targets(scenario_dir, tmp_path):
         assert data["gdp_per_capita_usd"].attrs["long_name"]
         assert len(data.attrs["model_sha256"]) == 64
         assert len(str(data["scenario_sha256"].values[0])) == 64
+        assert data["population_by_age"].dims == ("scenario", "year", "age", "sex")
+        np.testing.assert_allclose(data["population_by_age"].sum(["age", "sex"]),
+                                   data["population"], rtol=1e-12)
     header = (out / "baseline.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert header == "scenario,variable,year,value,unit"
+    # the long table's age and sex columns hold the cells of population by age and sex
+    assert header == "scenario,variable,year,value,unit,age,sex"
 
 
 def test_targets_in_chinese(scenario_dir):
