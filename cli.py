@@ -221,7 +221,9 @@ def batch(
     method: Annotated[str, typer.Option("--method", help="Sampling design: lhs or sobol.")
                       ] = "lhs",
     variables: Annotated[str | None, typer.Option("--variables", help="Comma-separated"
-                                                  " outputs to keep (default: all).")] = None,
+                                                  " outputs to keep (default: all but"
+                                                  " population_by_age, 202 values a year"
+                                                  " per run).")] = None,
     workers: Annotated[int, typer.Option("--workers", help="Start a local Dask cluster with"
                                          " this many worker processes (0: run here).")] = 0,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Address of an existing"

@@ -1,9 +1,9 @@
 """Subscripted parameters in scenario files and subscripted outputs in results.
 
-qingdao.mdl has no subscripts yet, so a subscripted parameter is added to the catalogue
-here (as the catalogue builds it from a subscripted model: dimensions and an ArrayValue
-default), and the engine's reading of tests/model/models/subscripts.mdl stands in for the
-output dimensions.
+A small subscripted parameter is added to the catalogue here (as the catalogue builds it from
+a subscripted model: dimensions and an ArrayValue default) so that the cases stay readable,
+and tests/model/models/subscripts.mdl stands in for the output dimensions; the last test runs
+qingdao.mdl's own population by age and sex through a batch.
 """
 
 from __future__ import annotations
@@ -145,3 +145,24 @@ def test_draws_of_a_subscripted_parameter_are_refused_in_one_error():
     share = ArrayValue.from_array([0.6, 0.4], ("sex",), (("male", "female"),))
     with pytest.raises(EngineError, match="'sex_share' is subscripted; uncertain draws"):
         engine_inputs({"sex_share": share}, np.arange(3.0), draws={"sex_share": np.ones(4)})
+
+
+@pytest.mark.slow
+def test_a_batch_writes_population_by_age_and_sex_to_zarr_when_asked(tmp_path):
+    """The model's own subscripted output through `qdsim batch` into the Zarr store and back:
+    named age and sex dimensions after year, cohorts summing to the population."""
+    baseline = Path(__file__).parents[2] / "scenarios" / "baseline.yaml"
+    result = CliRunner().invoke(app, ["batch", str(baseline), "--samples", "3", "--variables",
+                                      "population_by_age,population", "--out",
+                                      str(tmp_path / "b")])
+    assert result.exit_code == 0, result.output
+    data = read_results(tmp_path / "b" / "batch.zarr")
+    cohorts = data["population_by_age"]
+    assert cohorts.dims == ("scenario", "sample", "year", "age", "sex")
+    assert cohorts.sizes["age"] == 101 and sorted(data["sex"].values) == ["female", "male"]
+    # the cohorts are the population's only stock: their sum is the total (up to summation order)
+    np.testing.assert_allclose(cohorts.sum(["age", "sex"]), data["population"], rtol=1e-12)
+    default = CliRunner().invoke(app, ["batch", str(baseline), "--samples", "2", "--out",
+                                       str(tmp_path / "d")])
+    assert default.exit_code == 0, default.output
+    assert "population_by_age" not in read_results(tmp_path / "d" / "batch.zarr")
