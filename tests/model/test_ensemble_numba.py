@@ -1,5 +1,5 @@
 """The ensemble engine's compiled path (model/ensemble_numba.py) against its numpy path
-and PySD: every variable of qingdao.mdl at default values, on random draws of every
+and PySD: every variable of a real scalar model at default values, on random draws of every
 constant, with a time-varying parameter and at another time step; every construct it
 compiles on a synthetic model; NaN rules of MIN / MAX; and the fallback to the numpy
 path when numba is missing, the model has subscripts or a construct it does not compile,
@@ -8,6 +8,11 @@ or numba refuses the code.
 The rest of the suite runs the numpy path (tests/conftest.py sets QDSIM_ENGINE_BACKEND),
 so that each test model is not compiled again; ``QDSIM_ENGINE_BACKEND=numba pytest
 tests/model`` runs every engine test on the compiled path instead.
+
+The real scalar model is ``tests/model/models/qingdao_scalar.mdl``: qingdao.mdl as it was at
+commit 4305547, before the population became subscripted cohorts (issue 11), which the
+compiled path does not take yet. It is a frozen test input (1,400 lines of the constructs a
+real model uses), not a second source of the model: qdsim runs only model/qingdao.mdl.
 """
 
 from __future__ import annotations
@@ -27,7 +32,6 @@ from model.ensemble import EnsembleError, EnsembleModel
 from tests.model.test_ensemble import (
     CONSTRUCTS,
     CONTROL_NAMES,
-    MODEL_PATH,
     assert_every_variable_matches,
     assert_parity,
     model_columns,
@@ -40,6 +44,7 @@ from tests.model.test_ensemble import (
 pytestmark = pytest.mark.skipif(not ensemble_numba.NUMBA_AVAILABLE,
                                 reason="numba is not installed")
 SUBSCRIPTED_MODEL = Path(__file__).with_name("models") / "subscripts.mdl"
+SCALAR_MODEL = Path(__file__).with_name("models") / "qingdao_scalar.mdl"
 # Every construct of tests/model/test_ensemble.py's synthetic model but the material
 # delays (DELAY1/DELAY3), which the compiled path leaves to numpy.
 COMPILED_CONSTRUCTS = {name: equation for name, equation in CONSTRUCTS.items()
@@ -57,14 +62,14 @@ def private_cache_folder(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    return translate(MODEL_PATH, tmp_path_factory.mktemp("qingdao"))
+    return translate(SCALAR_MODEL, tmp_path_factory.mktemp("qingdao"))
 
 
 @pytest.fixture(scope="module")
 def engines():
     """The same model on the compiled and on the numpy path."""
-    return (EnsembleModel.from_mdl(MODEL_PATH, backend="numba"),
-            EnsembleModel.from_mdl(MODEL_PATH, backend="numpy"))
+    return (EnsembleModel.from_mdl(SCALAR_MODEL, backend="numba"),
+            EnsembleModel.from_mdl(SCALAR_MODEL, backend="numpy"))
 
 
 def run_both(engines, params, n, **options):
@@ -290,4 +295,4 @@ def test_auto_compiles_in_the_background_and_loads_a_cached_kernel_at_once(tmp_p
 
 def test_an_unknown_backend_is_refused():
     with pytest.raises(EnsembleError, match="unknown engine backend 'fortran'"):
-        EnsembleModel.from_mdl(MODEL_PATH, backend="fortran")
+        EnsembleModel.from_mdl(SCALAR_MODEL, backend="fortran")
