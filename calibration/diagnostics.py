@@ -79,6 +79,17 @@ def chain_diagnostics(chain: np.ndarray, names: Sequence[str]) -> dict:
             "parameters": parameters, "converged": not failures, "failures": failures}
 
 
+def thinning_interval(diagnostics: dict) -> int:
+    """Steps between stored draws [steps]: half the largest integrated autocorrelation time.
+
+    Draws that close are still strongly correlated, so keeping every one of them adds little
+    information to the sample (its effective size) while the stored file grows with them.
+    """
+    taus = [entry["autocorrelation_time"] for entry in diagnostics["parameters"].values()]
+    finite = [tau for tau in taus if np.isfinite(tau)]
+    return max(1, int(max(finite, default=2.0) // 2))
+
+
 def require_convergence(diagnostics: dict) -> None:
     """Raise :class:`ConvergenceError` naming the worst failures of an unconverged chain."""
     if diagnostics["converged"]:

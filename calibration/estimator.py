@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from calibration.diagnostics import chain_diagnostics, require_convergence
+from calibration.diagnostics import chain_diagnostics, require_convergence, thinning_interval
 from calibration.fit_statistics import FitStatistics, fit_statistics
 from calibration.observations import CalibrationDataError, Observation
 from model.parameters import parameter_catalogue
@@ -126,7 +126,10 @@ class Calibrator:
     population_size, max_generations
         Differential evolution: members per free parameter, and generations.
     walkers, steps, burn_in, thin
-        Posterior sampler: walkers, steps per walker, steps discarded, and thinning.
+        Posterior sampler: walkers, steps per walker, steps discarded, and thinning (keep
+        every ``thin``-th step of each walker; ``None``, the default: half the largest
+        integrated autocorrelation time, so that the stored sample keeps nearly all of the
+        chain's information (its effective size) in a file a few times smaller).
     check_convergence
         Raise :class:`~calibration.diagnostics.ConvergenceError` when the sample fails the
         convergence rule (off only for tests of the point estimate).
@@ -135,7 +138,7 @@ class Calibrator:
     def __init__(self, free_parameters: Sequence[FreeParameter] | None = None, *,
                  base_parameters: Mapping[str, ParameterValue] | None = None, seed: int = 2020,
                  population_size: int = 10, max_generations: int = 300, walkers: int = 32,
-                 steps: int = 2500, burn_in: int = 500, thin: int = 5,
+                 steps: int = 2500, burn_in: int = 500, thin: int | None = None,
                  check_convergence: bool = True) -> None:
         self.free_parameters = list(free_parameters or load_free_parameters())
         self.base_parameters = dict(base_parameters or {})
@@ -299,7 +302,9 @@ class Calibrator:
         sampler._random = np.random.mtrand.RandomState(self.seed)  # seeded, no global RNG
         sampler.run_mcmc(start, self.steps, progress=False)
         diagnostics = chain_diagnostics(sampler.get_chain(discard=self.burn_in), self.names)
-        chain = sampler.get_chain(discard=self.burn_in, thin=self.thin, flat=True)
+        thin = self.thin or thinning_interval(diagnostics)
+        diagnostics["thin"] = thin
+        chain = sampler.get_chain(discard=self.burn_in, thin=thin, flat=True)
         return (pd.DataFrame(chain, columns=self.names),
                 float(np.mean(sampler.acceptance_fraction)), diagnostics)
 

@@ -69,6 +69,7 @@ def calibration_record(calibrator: Calibrator, data_file: Path, data_sha256: str
             "converged": calibrator.diagnostics_["converged"],
             "walkers": calibrator.diagnostics_["walkers"],
             "steps_after_burn_in": calibrator.diagnostics_["steps_after_burn_in"],
+            "thin": calibrator.diagnostics_.get("thin"),
             "thresholds": calibrator.diagnostics_["thresholds"],
             "parameters": {name: {key: _rounded(value, 4) for key, value in entry.items()}
                            for name, entry in calibrator.diagnostics_["parameters"].items()},

@@ -124,7 +124,9 @@ def _diagnostics_text(diagnostics: dict) -> str:
         f" at most {thresholds['max_r_hat']}, chain at least {thresholds['min_tau_multiple']:g}"
         " integrated autocorrelation times long, effective sample size at least"
         f" {thresholds['min_effective_sample_size']:g}; `qdsim calibrate` writes nothing"
-        " otherwise.", "", _markdown(frame)])
+        " otherwise." + (f" Stored: every {diagnostics['thin']}th step of each walker (half the"
+                         " largest autocorrelation time)." if diagnostics.get("thin") else ""),
+        "", _markdown(frame)])
 
 
 def _band(calibrator: Calibrator, variables: list[str], years: np.ndarray, draws: int = 1000):

@@ -10,6 +10,7 @@ from calibration.diagnostics import (
     chain_diagnostics,
     require_convergence,
     split_r_hat,
+    thinning_interval,
 )
 
 
@@ -39,3 +40,19 @@ def test_an_ar1_chain_has_the_known_autocorrelation_time():
         chain[t] = 0.9 * chain[t - 1] + rng.standard_normal((8, 1))
     diagnostics = chain_diagnostics(chain, ["a"])
     assert diagnostics["parameters"]["a"]["autocorrelation_time"] == pytest.approx(19, rel=0.2)
+
+
+def test_thinning_keeps_draws_half_an_autocorrelation_time_apart():
+    # tau = 19 for the AR(1) chain with phi = 0.9 (as above): every 9th step is stored, and
+    # the stored draws, about half a tau apart, still carry most of the chain's information.
+    rng = np.random.default_rng(3)
+    chain = np.zeros((20000, 8, 2))
+    for t in range(1, chain.shape[0]):
+        chain[t] = 0.9 * chain[t - 1] + rng.standard_normal((8, 2))
+    chain[:, :, 1] = rng.standard_normal((20000, 8))  # a parameter with tau near 1
+    diagnostics = chain_diagnostics(chain, ["slow", "fast"])
+    assert thinning_interval(diagnostics) == int(
+        diagnostics["parameters"]["slow"]["autocorrelation_time"] // 2)
+    assert 8 <= thinning_interval(diagnostics) <= 10
+    independent = chain_diagnostics(rng.standard_normal((1000, 8, 1)), ["a"])
+    assert thinning_interval(independent) == 1
