@@ -69,9 +69,12 @@ def test_scenario_sensitivity_shapes_and_sanity(baseline):
     assert result["ST_by_year"].shape == (len(model_years()), result.sizes["factor"])
     # The exchange rate cannot move the population.
     assert abs(float(result["ST"].sel(factor="cny_per_usd"))) < 1e-9
-    # The 2015-2020 posterior is the largest source of 2025 population uncertainty (since
-    # issue 10 migration also answers to jobs and income, so it is no longer over half).
-    assert str(result["ST"].idxmax("factor").item()) == "calibration_posterior"
+    # Migration carries 2025 population uncertainty: the year-to-year migration shock and
+    # the 2015-2020 posterior (which holds the migration rate) are the two largest factors,
+    # each more than twice any other (measured 0.46 and 0.44; next, the jobs response 0.17).
+    ranked = result["ST"].to_series().sort_values(ascending=False)
+    assert set(ranked.index[:2]) == {"migration_rate_shock", "calibration_posterior"}
+    assert ranked.iloc[1] > 2 * ranked.iloc[2]
 
 
 def test_attributions_sum_to_the_whole_gap(plan, baseline):
