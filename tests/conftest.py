@@ -38,3 +38,12 @@ def plan(scenario_dir):
     from qdsim.scenario import load_scenario
 
     return load_scenario(scenario_dir / "plan.yaml")
+
+
+@pytest.fixture(scope="session")
+def plan_in_pysd(plan):
+    """The plan scenario's central run in PySD, the reference engine, made once: a PySD run
+    of the cohort model takes 15-30 s, and several tests compare the ensemble with it."""
+    from qdsim.simulation import run_scenarios
+
+    return run_scenarios([plan])

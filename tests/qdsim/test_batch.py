@@ -20,7 +20,7 @@ from qdsim.ensemble_runs import simulate
 from qdsim.errors import QdsimError
 from qdsim.outputs import read_results
 from qdsim.sampling import design
-from qdsim.simulation import model_years, run_scenarios
+from qdsim.simulation import model_years
 from qdsim.uncertainty import SHIPPED_POSTERIOR
 
 VARIABLES = ["population", "gdp_per_capita_usd"]
@@ -71,9 +71,9 @@ def test_batch_equals_direct_runs_with_the_same_draws(baseline, plan, tmp_path):
     assert results.attrs["seed"] == 3
 
 
-def test_central_run_of_ensemble_equals_pysd_reference(plan):
+def test_central_run_of_ensemble_equals_pysd_reference(plan, plan_in_pysd):
     years = model_years()
-    reference = run_scenarios([plan])
+    reference = plan_in_pysd
     ensemble = simulate(dict(plan.parameters), 1, VARIABLES, years)
     for name in VARIABLES:
         np.testing.assert_allclose(ensemble[name][0], reference[name].values[0], rtol=1e-9)

@@ -13,8 +13,8 @@ from qdsim.variables import OUTPUT_VARIABLES
 RELATIVE_TOLERANCE = 1e-9
 
 
-def test_pysd_and_ensemble_give_the_same_labelled_dataset(plan):
-    reference = simulate_scenarios([plan], engine="pysd")
+def test_pysd_and_ensemble_give_the_same_labelled_dataset(plan, plan_in_pysd):
+    reference = plan_in_pysd
     ensemble = simulate_scenarios([plan], engine="ensemble")
     assert reference.attrs["engine"] == "pysd" and ensemble.attrs["engine"] == "ensemble"
     assert list(reference.data_vars) == list(ensemble.data_vars) == list(OUTPUT_VARIABLES)
