@@ -28,6 +28,7 @@ from qdsim.messages import message
 from qdsim.scenario import ParameterValue, Scenario, changed_value
 from qdsim.simulation import model_years
 from qdsim.targets import COMPARATORS, Target, first_year_met, statistic_values
+from qdsim.uncertainty import LAST_OBSERVED_YEAR
 
 #: Outputs that show what a solved parameter means in the city's own terms.
 RELATED_OUTPUT = {
@@ -62,7 +63,7 @@ def run_with(parameters: Sequence[Mapping[str, ParameterValue]], variables: Sequ
 
 
 #: A varied assumption changes from this year on; 2016-2020 stay as calibrated [year].
-CHANGE_FROM = 2021
+CHANGE_FROM = LAST_OBSERVED_YEAR + 1
 #: The year whose value of a solved assumption is reported (``Solution.value_2025``) [year].
 VALUE_YEAR = 2025
 

@@ -33,12 +33,12 @@ import pandas as pd
 
 from calibration import DEFAULT_OBSERVATIONS
 from calibration.observations import load_observations as load_calibration_observations
+from qdsim.uncertainty import LAST_OBSERVED_YEAR
 
 #: Observations shown on charts that the calibration does not fit.
 OBSERVATIONS_FILE = Path(__file__).with_name("observations.csv")
 COLUMNS = ("variable", "year", "value", "unit", "source")
 FIRST_OBSERVED_YEAR = 2010
-LAST_OBSERVED_YEAR = 2020
 #: Calibration rows on the pre-census basis, which the charts leave out.
 PRE_CENSUS_BASIS = ("urbanization_2015", "urbanization_2018", "urbanization_2019")
 
