@@ -20,13 +20,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from qdsim.messages import text
+from qdsim.uncertainty import LAST_OBSERVED_YEAR
 from reports.chart_data import ScorecardChart, SeriesChart
 
 #: Okabe-Ito colours, yellow last (weak on white).
 SCENARIO_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
                     "#000000", "#F0E442")
 LINE_STYLES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (1, 1)), (0, (8, 2)))
-LAST_OBSERVED_YEAR = 2020
 PNG_DPI = 110
 
 
