@@ -119,10 +119,13 @@ def test_uniform_draws_over_every_range_stay_finite_and_non_negative(engine):
 
 
 def test_halving_the_time_step_moves_2035_by_under_1_percent_in_99_percent_of_draws(engine):
-    draws = uniform_draws(DRAWS, middle_half=True, seed=11)
+    # 4,000 draws: the share's standard error near 99% is 0.16 points; 20,000 took four
+    # minutes of the suite with the cohort model
+    count = 4_000
+    draws = uniform_draws(count, middle_half=True, seed=11)
     step = engine.constants["time_step"]
-    coarse = engine.run(draws, DRAWS, return_columns=OUTPUTS_2035, return_times=[2035.0])
-    fine = engine.run(draws, DRAWS, return_columns=OUTPUTS_2035, return_times=[2035.0],
+    coarse = engine.run(draws, count, return_columns=OUTPUTS_2035, return_times=[2035.0])
+    fine = engine.run(draws, count, return_columns=OUTPUTS_2035, return_times=[2035.0],
                       time_step=step / 2)
     for name in OUTPUTS_2035:
         change = np.abs(fine[name][:, 0] / coarse[name][:, 0] - 1)
