@@ -88,10 +88,12 @@ def _module_constants(spec: ModelSpecification, plan: CodePlan) -> list[str]:
             tables = spec.lookup_arrays[name]
             if any(table is None for table in tables):
                 raise NotCompilable(f"the subscripted lookup {name} with undefined elements")
-            xs = [float(x) for table in tables for x in spec.tables[table][0]]
-            ys = [float(y) for table in tables for y in spec.tables[table][1]]
-            starts = np.cumsum([0] + [len(spec.tables[table][0]) for table in tables])
-            lines += [f"{name}__xs = np.array({xs!r})", f"{name}__ys = np.array({ys!r})",
+            cells = [spec.tables[table] for table in tables if table is not None]
+            every_x = [float(x) for xs, _ in cells for x in xs]
+            every_y = [float(y) for _, ys in cells for y in ys]
+            starts = np.cumsum([0] + [len(xs) for xs, _ in cells])
+            lines += [f"{name}__xs = np.array({every_x!r})",
+                      f"{name}__ys = np.array({every_y!r})",
                       f"{name}__starts = np.array({starts.tolist()!r}, dtype=np.int64)"]
             continue
         xs, ys = spec.tables[name]

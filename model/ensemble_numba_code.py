@@ -388,11 +388,13 @@ class KernelCode(ast.NodeTransformer):
         return node
 
     def delay_fixed_start(self, node: ast.Assign):
-        value, delay_time, time_step, size = node.value.args
+        start, targets = node.value, node.targets[0]
+        assert isinstance(start, ast.Call) and isinstance(targets, ast.Tuple)
+        value, delay_time, time_step, size = start.args
         rank = self.size_rank(size)
         if self.rank(delay_time) != 0:
             raise NotCompilable("DELAY FIXED with a delay time per element")
-        names = [item.id for item in node.targets[0].elts]
+        names = [item.id for item in targets.elts if isinstance(item, ast.Name)]
         self.ranks.update(zip(names, (rank, rank + 1, 0), strict=True))
         self.generic_visit(node)
         if rank:
@@ -413,7 +415,7 @@ class KernelCode(ast.NodeTransformer):
         if isinstance(function, ast.Attribute) and function.attr == "transpose":
             self.generic_visit(node)
             order = ast.literal_eval(node.args[0])
-            node.args = [ast.Constant(tuple(order[:-1]))]
+            node.args = [ast.parse(repr(tuple(order[:-1])), mode="eval").body]
             return node
         if (isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name)
                 and function.value.id == "_np"):
@@ -468,7 +470,7 @@ class KernelCode(ast.NodeTransformer):
             if arrays and array is None:
                 raise NotCompilable(f"the helper {name} on an array")
             self.generic_visit(node)
-            node.func = ast.Name(array if arrays else scalar, ast.Load())
+            node.func = ast.Name(array if arrays and array else scalar, ast.Load())
             return node
         rank = self.call_rank(node)
         value_rank = self.rank(arguments[0])
