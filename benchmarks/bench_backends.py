@@ -55,7 +55,8 @@ from cohort_model import write_cohort_model
 
 from model.ensemble import EnsembleModel
 from model.ensemble_codegen import plan_code
-from model.ensemble_numba import NUMBA_AVAILABLE, _ScalarCode
+from model.ensemble_numba import NUMBA_AVAILABLE
+from model.ensemble_numba_code import KernelCode
 
 
 def runs_per_second(engine: EnsembleModel, draws, size: int, years, repeats: int,
@@ -99,7 +100,9 @@ def transcendental_share(engine: EnsembleModel, columns, seconds_per_run: float)
     from numba import njit
 
     plan = plan_code(engine.specification, list(columns), frozenset())
-    loop = _ScalarCode(set(plan.tables)).rewrite(plan.loop)
+    code = KernelCode(engine.specification, plan.tables)
+    code.rewrite(plan.initial)  # the loop's ranks and shapes follow from it
+    loop = code.rewrite(plan.loop)
     exps = len(re.findall(r"np\.exp\(", loop))
     powers = loop.count("**") + len(re.findall(r"np\.power\(", loop))
 

@@ -118,8 +118,11 @@ def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
     Reading without branches keeps numba's compile time down (it grows with the blocks).
     """
     code = KernelCode(spec, plan.tables)
-    initial, loop, updates = (code.rewrite(block)
-                              for block in (plan.initial, plan.loop, plan.updates))
+    initial = code.rewrite(plan.initial)
+    code.cells.buffered = True  # variables computed at each step: arrays made once
+    loop = code.rewrite(plan.loop)
+    code.cells.buffered = False
+    updates = code.rewrite(plan.updates)
     lines = [HELPERS_SOURCE]
     lines += [reduction_source(*reduction) for reduction in sorted(code.reductions)]
     lines += _module_constants(spec, plan)
@@ -128,6 +131,8 @@ def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
               "def kernel(_values, _offset, _stride, _series, _series_stride, _times, _dt,",
               "           _record_start, _record_index, _out):",
               "    _n = 1", "    _last = _times.shape[0] - 1",
+              *(f"    _buffer_{name} = np.empty({shape!r})"
+                for name, shape in code.cells.buffers.items()),
               "    for _i in range(_out.shape[2]):",
               "        time = _times[0]", "        _initializing = True"]
     lines += _constant_lines(spec, plan)

@@ -27,6 +27,7 @@ import ast
 
 import numpy as np
 
+from .ensemble_numba_cells import CellLoops, Shapes, literal_shape
 from .ensemble_spec import ModelSpecification
 
 
@@ -268,6 +269,14 @@ class KernelCode(ast.NodeTransformer):
                            for name in spec.constants})
         self.ranks.update({name: np.ndim(value) - 1 for name, value in spec.arrays.items()})
         self.reductions: set[tuple[str, int, int]] = set()
+        self.shapes = Shapes()
+        self.shapes.known.update({name: () for name in self.ranks})
+        self.shapes.known.update({name: tuple(len(spec.ranges[dimension])
+                                              for dimension in spec.dimensions[name])
+                                  for name in spec.constants if spec.dimensions.get(name)})
+        self.shapes.known.update({name: np.shape(value)[:-1]
+                                  for name, value in spec.arrays.items()})
+        self.cells = CellLoops(self.shapes, self.visit, self.rank)
 
     def rewrite(self, code: str) -> str:
         return ast.unparse(self.visit(ast.parse(code))) if code.strip() else ""
@@ -378,12 +387,17 @@ class KernelCode(ast.NodeTransformer):
             self.generic_visit(value.right.left)
             state, *arguments = value.right.left.args
             return ast.Expr(_call("_smooth_update", [state, *arguments, value.right.right]))
-        rank = self.rank(value)
-        self.generic_visit(node)
+        rank, shape = self.rank(value), self.shapes.of(value)
+        loops = (self.cells.statement(node)
+                 if rank or isinstance(target, ast.Subscript) else None)
         if isinstance(target, ast.Name):
-            self.ranks[target.id] = rank
-        elif not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
-                  and target.value.id in self.ranks):
+            self.ranks[target.id], self.shapes.known[target.id] = rank, shape
+        if loops is not None:
+            return loops
+        self.generic_visit(node)
+        if not isinstance(target, ast.Name) and not (
+                isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name)
+                and target.value.id in self.ranks):
             raise NotCompilable(f"the assignment to {ast.unparse(target)}")
         return node
 
@@ -396,6 +410,9 @@ class KernelCode(ast.NodeTransformer):
             raise NotCompilable("DELAY FIXED with a delay time per element")
         names = [item.id for item in targets.elts if isinstance(item, ast.Name)]
         self.ranks.update(zip(names, (rank, rank + 1, 0), strict=True))
+        shape = literal_shape(size, True)
+        self.shapes.known.update(zip(names, (shape, None if shape is None else (-1, *shape), ()),
+                                     strict=True))
         self.generic_visit(node)
         if rank:
             node.value = _call("_delay_fixed_start_array",
