@@ -52,7 +52,7 @@ try:  # numba is optional: without it the engine runs the numpy path
 except ImportError:  # pragma: no cover - depends on the installation
     NUMBA_AVAILABLE = False
 
-SIGNATURE = ("void(float64[::1], int64[::1], int64[::1], float64[:, :, ::1], int64[::1], "
+SIGNATURE = ("void(float64[::1], int64[::1], int64[::1], float64[::1], int64[:, ::1], "
              "float64[::1], float64, int64[::1], int64[::1], float64[:, :, ::1])")
 
 
@@ -70,8 +70,9 @@ def _constant_lines(spec: ModelSpecification, plan: CodePlan) -> list[str]:
         start = f"_offset[{index}] + _i * _stride[{index}]"
         if name in series:
             number = series[name]
-            lines += [f"        _run_{number} = _i * _series_stride[{number}]",
-                      f"        {name} = _series[{number}, 0, _run_{number}]"]
+            lines += [f"        _run_{number} = _series_place[{number}, 0] + _i * "
+                      f"_series_place[{number}, 2]",
+                      f"        {name} = _series[_run_{number}]"]
         elif shape:
             cells = int(np.prod(shape))
             lines.append(f"        {name} = _values[{start}:{start} + {cells}].reshape({shape!r})")
@@ -107,11 +108,13 @@ def _module_constants(spec: ModelSpecification, plan: CodePlan) -> list[str]:
 def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
     """Source of a module defining ``kernel``: ``plan`` for each run of a chunk.
 
-    ``kernel(values, offset, stride, series, series_stride, times, dt, record_start,
+    ``kernel(values, offset, stride, series, series_place, times, dt, record_start,
     record_index, out)``: constant number c (``plan.constants`` order) of run i starts at
     ``values[offset[c] + i * stride[c]]`` (stride 0 for a value shared by all runs), its
     cells in C order for a subscripted constant; time-varying constant number s
-    (``plan.time_varying`` order) is ``series[s, k, i * series_stride[s]]`` at step k;
+    (``plan.time_varying`` order) is ``series[offset + k * step + i * run]`` at step k,
+    with ``offset, step, run = series_place[s]`` (a stride 0 for a value that does not
+    change with the step or the run);
     column number c at ``times[k]`` goes to ``out[position, j, i]`` for ``j in
     record_index[record_start[k]:record_start[k + 1]]``, where ``position`` counts the
     cells of the columns before it (a subscripted column fills one row per cell).
@@ -128,7 +131,7 @@ def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
     lines += _module_constants(spec, plan)
     lines += ["", "",
               f"@njit({SIGNATURE!r}, **_options)",
-              "def kernel(_values, _offset, _stride, _series, _series_stride, _times, _dt,",
+              "def kernel(_values, _offset, _stride, _series, _series_place, _times, _dt,",
               "           _record_start, _record_index, _out):",
               "    _n = 1", "    _last = _times.shape[0] - 1",
               *(f"    _buffer_{name} = np.empty({shape!r})"
@@ -141,7 +144,7 @@ def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
     lines += ["        _initializing = False",
               "        for _k in range(_last + 1):",
               "            time = _times[_k]"]
-    lines += [f"            {name} = _series[{number}, _k, _run_{number}]"
+    lines += [f"            {name} = _series[_run_{number} + _k * _series_place[{number}, 1]]"
               for name, number in series.items()]
     lines.append(_indent(loop, 3).rstrip("\n"))
     lines.append("            for _r in range(_record_start[_k], _record_start[_k + 1]):")
@@ -253,7 +256,7 @@ class CompiledSimulator:
         plan = self.plan
         rows = []  # (runs or 1, cells) per constant
         for name in plan.constants:
-            if name in series:
+            if name in plan.time_varying:  # read from the series (see _series)
                 rows.append(np.empty((1, 0)))
                 continue
             value = np.asarray(values[name], dtype=np.float64)
@@ -275,16 +278,28 @@ class CompiledSimulator:
         flat = np.concatenate(parts) if parts else np.empty(0)
         return flat, offset, stride
 
+    def _series(self, values, series):
+        """The values of the constants the kernel reads at each step, in one array, and
+        where each starts with its strides per step and per run (see
+        :func:`kernel_source`): a path given per step (shared, or (steps, runs)), or a
+        value that does not change (shared, or one per run)."""
+        parts, position = [], 0
+        place = np.zeros((len(self.plan.time_varying), 3), dtype=np.int64)
+        for number, name in enumerate(self.plan.time_varying):
+            if name in series:
+                data = np.asarray(series[name], dtype=np.float64)
+                step, run = (data.shape[1], 1) if data.ndim == 2 else (1, 0)
+            else:
+                data = np.asarray(values[name], dtype=np.float64)
+                step, run = 0, int(data.ndim > 0)
+            place[number] = position, step, run
+            parts.append(np.ascontiguousarray(data).ravel())
+            position += parts[-1].size
+        return (np.concatenate(parts) if parts else np.empty(0)), place
+
     def __call__(self, values, series, times, time_step, size, record, outputs) -> None:
-        plan = self.plan
         flat, offset, stride = self._pack(values, series, size)
-        paths = [np.asarray(series[name], dtype=np.float64) for name in plan.time_varying]
-        per_run = np.array([path.ndim == 2 for path in paths], dtype=np.int64)
-        width = size if per_run.any() else 1
-        steps = len(times)
-        stacked = np.empty((len(paths), steps, width))
-        for number, path in enumerate(paths):
-            stacked[number] = path if path.ndim == 2 else path[:, np.newaxis]
+        stacked, place = self._series(values, series)
         counts = np.array([len(indices) for indices in record], dtype=np.int64)
         record_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         record_index = np.array([index for indices in record for index in indices],
@@ -292,7 +307,7 @@ class CompiledSimulator:
         count = outputs[0].shape[0] if outputs else 0
         cells = [int(np.prod(output.shape[1:-1])) for output in outputs]
         out = np.empty((sum(cells), count, size))
-        self.kernel(flat, offset, stride, stacked, per_run,
+        self.kernel(flat, offset, stride, stacked, place,
                     np.ascontiguousarray(times, dtype=np.float64), float(time_step),
                     record_start, record_index, out)
         position = 0
