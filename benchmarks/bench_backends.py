@@ -27,8 +27,9 @@ columns once a year; runs/s, best of the repeats):
 PySD 0.05 runs/s. One thread, n = 1,000: 727 runs/s, 4,299 ns a run and step, of which exp
 and pow take 3% (the rest: the cohort arrays, about 3,400 cell operations a step).
 Start-up: 43 s with an empty cache folder, 1.7 s in a new process. The cohort model of
-``benchmarks/cohort_model.py`` (written for the scalar model before issue 11) is skipped
-with ``--cohort-sizes`` and no sizes. See README.md, "Speed".
+``benchmarks/cohort_model.py`` (written for the scalar model before issue 11) no longer
+builds on today's qingdao.mdl ("cohort width" defined twice): skip it with
+``--cohort-sizes`` and no sizes; qingdao.mdl is now the cohort model. See README.md, "Speed".
 """
 
 from __future__ import annotations
