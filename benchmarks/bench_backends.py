@@ -13,21 +13,23 @@ How to run (repository root, package installed; nothing here asserts a speed)::
     python benchmarks/bench_backends.py
     python benchmarks/bench_backends.py --sizes 42 1000 --cohort-sizes 42 --repeats 1
 
-Measured on the 2-core machine shared with other jobs (load average printed), 2026-12-02,
-``nice python benchmarks/bench_backends.py`` (time step 1/16 year, 2015-2035, every
-constant drawn within its Limits, 7 columns once a year; runs/s, best of the repeats):
+Measured on the 2-core machine shared with other jobs (load average 4.7-5.0), 2026-12-02,
+``nice python benchmarks/bench_backends.py --sizes 1 42 1000 --cohort-sizes --pysd-runs 1
+--repeats 2`` on qingdao.mdl with its 101 x 2 cohorts (time step 1/16 year, 2015-2035,
+every scalar constant drawn within its Limits, the subscripted ones at their defaults, 7
+columns once a year; runs/s, best of the repeats):
 
     model           n   numpy path   compiled   compiled/numpy   compiled/PySD
-    qingdao.mdl     1            8      1,877            237x            687x
-    qingdao.mdl    42          184      4,743             26x          1,738x
-    qingdao.mdl 1,000        3,036      6,063            2.0x          2,221x
-    qingdao.mdl 100,000      4,177      3,091            0.7x          1,132x
-    cohort 101x2   42          188  (numpy path: subscripts)           2,393x
-    cohort 101x2 1,000         958  (numpy path: subscripts)          19,060x
+    qingdao.mdl     1            4        131            29.2x          2,638x
+    qingdao.mdl    42          162        729             4.5x         14,721x
+    qingdao.mdl 1,000          405        865             2.1x         17,463x
 
-PySD 2.7 runs/s (qingdao.mdl), 0.07 (cohort model); load average 4-6 on 2 cores. One
-thread, n = 2,000: 5,935 runs/s, 527 ns a run and step, of which exp and pow take 28%.
-Start-up: 37 s with an empty cache folder, 2.1 s in a new process. See README.md, "Speed".
+PySD 0.05 runs/s. One thread, n = 1,000: 727 runs/s, 4,299 ns a run and step, of which exp
+and pow take 3% (the rest: the cohort arrays, about 3,400 cell operations a step).
+Start-up: 43 s with an empty cache folder, 1.7 s in a new process. The cohort model of
+``benchmarks/cohort_model.py`` (written for the scalar model before issue 11) no longer
+builds on today's qingdao.mdl ("cohort width" defined twice): skip it with
+``--cohort-sizes`` and no sizes; qingdao.mdl is now the cohort model. See README.md, "Speed".
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ from cohort_model import write_cohort_model
 
 from model.ensemble import EnsembleModel
 from model.ensemble_codegen import plan_code
-from model.ensemble_numba import NUMBA_AVAILABLE, _ScalarCode
+from model.ensemble_numba import NUMBA_AVAILABLE
+from model.ensemble_numba_code import KernelCode
 
 
 def runs_per_second(engine: EnsembleModel, draws, size: int, years, repeats: int,
@@ -99,7 +102,9 @@ def transcendental_share(engine: EnsembleModel, columns, seconds_per_run: float)
     from numba import njit
 
     plan = plan_code(engine.specification, list(columns), frozenset())
-    loop = _ScalarCode(set(plan.tables)).rewrite(plan.loop)
+    code = KernelCode(engine.specification, plan.tables)
+    code.rewrite(plan.initial)  # the loop's ranks and shapes follow from it
+    loop = code.rewrite(plan.loop)
     exps = len(re.findall(r"np\.exp\(", loop))
     powers = loop.count("**") + len(re.findall(r"np\.power\(", loop))
 
@@ -157,8 +162,9 @@ def compare(label: str, model_path: Path, pysd_model, draws, columns, years, siz
               f" | {path}")
     if engines["numba"].last_backend == "numba":
         single = EnsembleModel.from_mdl(model_path, backend="numba", workers=1)
-        speed, _ = runs_per_second(single, draws, 2000, years, repeats, columns)
-        print(f"one thread, n=2,000: {speed:,.0f} runs/s; "
+        single_size = min(2000, len(next(iter(draws.values()))))
+        speed, _ = runs_per_second(single, draws, single_size, years, repeats, columns)
+        print(f"one thread, n={single_size:,}: {speed:,.0f} runs/s; "
               + transcendental_share(single, columns, 1 / speed))
         cold, warm = start_up(model_path, columns, years)
         print(f"start-up to the first compiled result: {cold:.1f} s with an empty cache "
@@ -185,6 +191,10 @@ def main() -> None:
 
         pysd_model = load_pysd(Path(directory))
         draws = draw_parameters(pysd_model, largest, arguments.seed)
+        # Subscripted constants (the cohort schedules) keep their default values.
+        scalars = {name for name, value in EnsembleModel.from_mdl(
+            MODEL_PATH, backend="numpy").constants.items() if np.ndim(value) == 0}
+        draws = {name: values for name, values in draws.items() if name in scalars}
         compare("qingdao.mdl", MODEL_PATH, pysd_model, draws, COLUMNS, years, arguments.sizes,
                 arguments.repeats, arguments.pysd_runs)
         if arguments.cohort_sizes:

@@ -70,8 +70,8 @@ BACKENDS = ("auto", "numba", "numpy")
 # thread pool ~0.1 ms to start).
 COMPILED_RUNS_PER_THREAD = 16
 # Seconds of runs of one kind (columns, time-varying inputs) on the numpy path after which
-# backend "auto" compiles their kernel (numba takes 10-40 s on this model; see
-# benchmarks/bench_backends.py).
+# backend "auto" compiles their kernel (numba takes 30-130 s on qingdao.mdl with its
+# cohorts; see benchmarks/bench_backends.py).
 COMPILE_AFTER_SECONDS = 3.0
 TIME_PRECISION = 1e-5  # PySD's relative precision on final and saving times [time steps]
 
@@ -234,6 +234,11 @@ class EnsembleModel:
         self._refused: set[tuple] = set()  # keys the compiled path cannot run
         self._compiling: dict[tuple, threading.Thread] = {}
         self._numpy_seconds: dict[tuple, float] = {}  # time spent on the numpy path
+        # The constants the compiled path reads at each step: every scalar one but the
+        # simulation controls (see _simulator).
+        self._step_inputs = frozenset(
+            name for name, value in self.constants.items()
+            if np.ndim(value) == 0 and name not in CONTROL_NAMES)
         self._lock = threading.RLock()  # _simulator may compile while holding it
 
     @classmethod
@@ -330,20 +335,25 @@ class EnsembleModel:
         (which would end before the compiler) does not share its processor with it.
         """
         key = (return_columns, time_varying)
+        # One kernel serves every set of time-varying inputs: it reads each scalar
+        # constant at each step (a constant value has stride 0), so the scenarios of a
+        # batch, which vary different inputs in time, share one compilation.
+        compiled = return_columns
         with self._lock:
-            if key in self._kernels:
-                return self._kernels[key]
-            if (self.backend != "numpy" and key not in self._refused
-                    and key not in self._compiling):
-                plan = plan_code(self.specification, list(return_columns), time_varying)
+            if compiled in self._kernels:
+                return self._kernels[compiled]
+            if (self.backend != "numpy" and compiled not in self._refused
+                    and compiled not in self._compiling):
+                plan = plan_code(self.specification, list(return_columns),
+                                 self._step_inputs)
                 if self.backend == "numba" or kernel_is_cached(self.specification, plan):
-                    self._compile(key, plan)
-                    if key in self._kernels:
-                        return self._kernels[key]
-                elif self._numpy_seconds.get(key, 0.0) >= COMPILE_AFTER_SECONDS:
-                    thread = threading.Thread(target=self._compile, args=(key, plan),
+                    self._compile(compiled, plan)
+                    if compiled in self._kernels:
+                        return self._kernels[compiled]
+                elif self._numpy_seconds.get(compiled, 0.0) >= COMPILE_AFTER_SECONDS:
+                    thread = threading.Thread(target=self._compile, args=(compiled, plan),
                                               name="qdsim-compile", daemon=True)
-                    self._compiling[key] = thread
+                    self._compiling[compiled] = thread
                     thread.start()
             if key not in self._numpy:
                 source = self.source(list(return_columns), time_varying)
@@ -515,10 +525,9 @@ class EnsembleModel:
             for start in starts:
                 run_chunk(start)
         if self.last_backend == "numpy":
-            key = (columns, frozenset(series))
             with self._lock:
-                self._numpy_seconds[key] = (self._numpy_seconds.get(key, 0.0)
-                                            + perf_counter() - started)
+                self._numpy_seconds[columns] = (self._numpy_seconds.get(columns, 0.0)
+                                                + perf_counter() - started)
         return {column: np.moveaxis(output, -1, 0)
                 for column, output in zip(columns, outputs, strict=True)}
 

@@ -13,9 +13,12 @@ operations, numpy's NaN rules for minimum and maximum), so results equal the num
 and PySD to about 1e-13 relative: numba's exp and power come from the C library, numpy's
 vectorised ones can round differently in the last bit.
 
-Only scalar models are compiled (no subscripts) with the constructs used by scalar models
-(INTEG, INITIAL, DELAY FIXED, SMOOTH, TREND, FORECAST, lookups, the scalar builtins);
-:class:`NotCompilable` names anything else, and the engine then runs the numpy path.
+Subscripted models run too: :mod:`model.ensemble_numba_code` rewrites the statements for
+one run (the arrays without their ensemble axis). The constructs compiled are INTEG,
+INITIAL, DELAY FIXED, SMOOTH, TREND, FORECAST, lookups (subscripted ones too), the scalar
+builtins and SUM / PROD / VMIN / VMAX; :class:`NotCompilable` names anything else (the
+material delays DELAY1 / DELAY3 / DELAY N, a DELAY FIXED with a delay time per element),
+and the engine then runs the numpy path.
 The generated module is written into the cache folder (``model/cache_safety.py``) and
 compiled with ``cache=True``, so numba's machine code is kept beside it, in
 ``__pycache__``: compiling takes seconds once; later processes load it in milliseconds.
@@ -23,7 +26,6 @@ compiled with ``cache=True``, so numba's machine code is kept beside it, in
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
 import logging
@@ -35,15 +37,13 @@ import numpy as np
 
 from . import cache_safety
 from .ensemble_codegen import CodePlan
+from .ensemble_numba_code import HELPERS_SOURCE, KernelCode, NotCompilable, reduction_source
 from .ensemble_spec import ModelSpecification
 
 log = logging.getLogger(__name__)
 _loading = threading.Lock()  # one kernel module imported at a time (they register first)
 
-
-class NotCompilable(Exception):
-    """The model or the generated code uses something the compiled path does not run."""
-
+__all__ = ["NotCompilable", "compiled_simulator", "kernel_is_cached", "kernel_source"]
 
 try:  # numba is optional: without it the engine runs the numpy path
     import numba  # noqa: F401
@@ -52,212 +52,120 @@ try:  # numba is optional: without it the engine runs the numpy path
 except ImportError:  # pragma: no cover - depends on the installation
     NUMBA_AVAILABLE = False
 
-# numpy functions the generated code calls, and their scalar form in the compiled code.
-NUMPY_FUNCTIONS = {
-    "minimum": "_minimum", "maximum": "_maximum", "where": "_where",
-    **{name: f"np.{name}" for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "arcsin",
-                                       "arccos", "arctan", "abs", "trunc", "power",
-                                       "logical_and", "logical_or", "logical_not")},
-}
-# Helpers of model/ensemble_runtime.py with a scalar twin below (same arguments).
-SCALAR_HELPERS = frozenset({"_as_state", "_frozen", "_pulse", "_xidz", "_modulo",
-                            "_pulse_train", "_delay_fixed_start", "_delay_fixed_push",
-                            "_stages"})
-
-# Scalar twins of model/ensemble_runtime.py's helpers, written into each compiled module so
-# that the module's numba cache depends on nothing outside it. Same operations in the same
-# order as the numpy versions (see each one there for the semantics and PySD's source).
-HELPERS_SOURCE = '''
-import numpy as np
-from numba import njit
-
-SMALL_VENSIM = 1e-06
-_options = dict(cache=True, nogil=True, error_model="numpy")
-
-
-@njit(**_options)
-def _minimum(a, b):
-    return a if (a <= b or a != a) else b
-
-
-@njit(**_options)
-def _maximum(a, b):
-    return a if (a >= b or a != a) else b
-
-
-@njit(**_options)
-def _where(condition, a, b):
-    return a if condition else b
-
-
-@njit(**_options)
-def _as_state(value, size):
-    return np.float64(value)
-
-
-@njit(**_options)
-def _frozen(value, size):
-    return np.float64(value)
-
-
-@njit(**_options)
-def _pulse(time, start, width):
-    return 1.0 if (start - SMALL_VENSIM <= time) and (time < start + width) else 0.0
-
-
-@njit(**_options)
-def _xidz(numerator, denominator, value_if_zero):
-    return value_if_zero if np.abs(denominator) < SMALL_VENSIM else numerator / denominator
-
-
-@njit(**_options)
-def _modulo(value, base):
-    return value - (value if base < SMALL_VENSIM else base * np.trunc(value / base))
-
-
-@njit(**_options)
-def _pulse_train(time, start, interval, width, end):
-    if interval == 0:
-        return 1.0 if (start - SMALL_VENSIM <= time) and (time < start + width) else 0.0
-    on = ((start <= time) and (time < end)
-          and (np.mod(time - start + SMALL_VENSIM, interval) < width))
-    return 1.0 if on else 0.0
-
-
-@njit(**_options)
-def _delay_fixed_start(value, delay_time, time_step, size):
-    length = np.int64(np.rint(max(delay_time / time_step, 1.0) + SMALL_VENSIM))
-    ring = np.empty(length)
-    ring[:] = value
-    return np.float64(value), ring, length
-
-
-@njit(**_options)
-def _delay_fixed_push(ring, length, step, value):
-    ring[step % length] = value
-    return ring[(step + 1) % length]
-
-
-@njit(**_options)
-def _stages(value, order, size):
-    state = np.empty(order)
-    state[:] = value
-    return state
-
-
-@njit(**_options)
-def _smooth_update(state, value, smooth_time, order, time_step):
-    for stage in range(state.shape[0] - 1, -1, -1):
-        target = value if stage == 0 else state[stage - 1]
-        state[stage] = state[stage] + (target - state[stage]) * order / smooth_time * time_step
-'''
-
-SIGNATURE = ("void(float64[::1], int64[::1], int64[::1], float64[:, :, ::1], int64[::1], "
+SIGNATURE = ("void(float64[::1], int64[::1], int64[::1], float64[::1], int64[:, ::1], "
              "float64[::1], float64, int64[::1], int64[::1], float64[:, :, ::1])")
-
-
-class _ScalarCode(ast.NodeTransformer):
-    """Rewrites one block of the numpy code as scalar code for numba."""
-
-    def __init__(self, tables: set[str]):
-        self.tables = tables
-
-    def visit_Call(self, node: ast.Call):
-        self.generic_visit(node)
-        function = node.func
-        if (isinstance(function, ast.Attribute) and isinstance(function.value, ast.Name)
-                and function.value.id == "_np"):
-            if function.attr not in NUMPY_FUNCTIONS:
-                raise NotCompilable(f"numpy function {function.attr}")
-            node.func = ast.parse(NUMPY_FUNCTIONS[function.attr], mode="eval").body
-            return node
-        if not isinstance(function, ast.Name):
-            raise NotCompilable(f"the call {ast.unparse(node)}")
-        if function.id == "_interpolate":
-            table = node.args[1]
-            if not (isinstance(table, ast.Name) and table.id in self.tables):
-                raise NotCompilable(f"the lookup call {ast.unparse(node)}")
-            return ast.Call(ast.Attribute(ast.Name("np", ast.Load()), "interp", ast.Load()),
-                            [node.args[0], ast.Name(f"{table.id}__xs", ast.Load()),
-                             ast.Name(f"{table.id}__ys", ast.Load())], [])
-        if function.id not in SCALAR_HELPERS:
-            raise NotCompilable(f"the helper {function.id}")
-        return node
-
-    def visit_Assign(self, node: ast.Assign):
-        # A SMOOTH's update, ``s = s + _smooth_change(s, input, time, order) * _dt``,
-        # becomes an update in place (no array made at each step).
-        value = node.value
-        if (isinstance(value, ast.BinOp) and isinstance(value.right, ast.BinOp)
-                and isinstance(value.right.left, ast.Call)
-                and isinstance(value.right.left.func, ast.Name)
-                and value.right.left.func.id == "_smooth_change"):
-            self.generic_visit(value.right.left)
-            state, *arguments = value.right.left.args
-            call = ast.Call(ast.Name("_smooth_update", ast.Load()),
-                            [state, *arguments, value.right.right], [])
-            return ast.Expr(call)
-        self.generic_visit(node)
-        return node
-
-    def rewrite(self, code: str) -> str:
-        return ast.unparse(self.visit(ast.parse(code))) if code.strip() else ""
 
 
 def _indent(code: str, depth: int) -> str:
     return "".join("    " * depth + line + "\n" for line in code.splitlines() if line)
 
 
-def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
-    """Source of a module defining ``kernel``: ``plan`` for each run of a chunk.
+def _constant_lines(spec: ModelSpecification, plan: CodePlan) -> list[str]:
+    """Statements reading each constant of run ``_i`` (see :func:`kernel_source`)."""
+    series = {name: index for index, name in enumerate(plan.time_varying)}
+    lines = []
+    for index, name in enumerate(plan.constants):
+        shape = tuple(len(spec.ranges[dimension])
+                      for dimension in spec.dimensions.get(name, ()))
+        start = f"_offset[{index}] + _i * _stride[{index}]"
+        if name in series:
+            number = series[name]
+            lines += [f"        _run_{number} = _series_place[{number}, 0] + _i * "
+                      f"_series_place[{number}, 2]",
+                      f"        {name} = _series[_run_{number}]"]
+        elif shape:
+            cells = int(np.prod(shape))
+            lines.append(f"        {name} = _values[{start}:{start} + {cells}].reshape({shape!r})")
+        else:
+            lines.append(f"        {name} = _values[{start}]")
+    return lines
 
-    ``kernel(values, offset, stride, series, series_stride, times, dt, record_start,
-    record_index, out)``: constant number c (``plan.constants`` order) of run i is
-    ``values[offset[c] + i * stride[c]]`` (stride 0 for a value shared by all runs);
-    time-varying constant number s (``plan.time_varying`` order) is
-    ``series[s, k, i * series_stride[s]]`` at step k; column number c at ``times[k]`` goes
-    to ``out[c, j, i]`` for ``j in record_index[record_start[k]:record_start[k + 1]]``.
-    Reading without branches keeps numba's compile time down (it grows with the blocks).
-    """
-    if spec.dimensions or spec.arrays or spec.lookup_arrays:
-        raise NotCompilable("subscripts")
-    scalar = _ScalarCode(set(plan.tables))
-    initial, loop, updates = (scalar.rewrite(code)
-                              for code in (plan.initial, plan.loop, plan.updates))
-    lines = [HELPERS_SOURCE]
+
+def _module_constants(spec: ModelSpecification, plan: CodePlan) -> list[str]:
+    """Lookup tables and fixed helper arrays as constant arrays of the kernel's module."""
+    lines = []
     for name in plan.tables:
+        if name in spec.lookup_arrays:
+            tables = spec.lookup_arrays[name]
+            if any(table is None for table in tables):
+                raise NotCompilable(f"the subscripted lookup {name} with undefined elements")
+            cells = [spec.tables[table] for table in tables if table is not None]
+            every_x = [float(x) for xs, _ in cells for x in xs]
+            every_y = [float(y) for _, ys in cells for y in ys]
+            starts = np.cumsum([0] + [len(xs) for xs, _ in cells])
+            lines += [f"{name}__xs = np.array({every_x!r})",
+                      f"{name}__ys = np.array({every_y!r})",
+                      f"{name}__starts = np.array({starts.tolist()!r}, dtype=np.int64)"]
+            continue
         xs, ys = spec.tables[name]
         lines.append(f"{name}__xs = np.array({[float(x) for x in xs]!r})")
         lines.append(f"{name}__ys = np.array({[float(y) for y in ys]!r})")
+    for name in plan.arrays:  # shape (*dims, 1): the ensemble axis is dropped
+        lines.append(f"{name} = np.ascontiguousarray(np.array({spec.arrays[name]!r})[..., 0])")
+    return lines
+
+
+def kernel_source(spec: ModelSpecification, plan: CodePlan) -> str:
+    """Source of a module defining ``kernel``: ``plan`` for each run of a chunk.
+
+    ``kernel(values, offset, stride, series, series_place, times, dt, record_start,
+    record_index, out)``: constant number c (``plan.constants`` order) of run i starts at
+    ``values[offset[c] + i * stride[c]]`` (stride 0 for a value shared by all runs), its
+    cells in C order for a subscripted constant; time-varying constant number s
+    (``plan.time_varying`` order) is ``series[offset + k * step + i * run]`` at step k,
+    with ``offset, step, run = series_place[s]`` (a stride 0 for a value that does not
+    change with the step or the run);
+    column number c at ``times[k]`` goes to ``out[position, j, i]`` for ``j in
+    record_index[record_start[k]:record_start[k + 1]]``, where ``position`` counts the
+    cells of the columns before it (a subscripted column fills one row per cell).
+    Reading without branches keeps numba's compile time down (it grows with the blocks).
+    """
+    code = KernelCode(spec, plan.tables)
+    initial = code.rewrite(plan.initial)
+    code.cells.buffered = True  # variables computed at each step: arrays made once
+    loop = code.rewrite(plan.loop)
+    code.cells.buffered = False
+    updates = code.rewrite(plan.updates)
+    lines = [HELPERS_SOURCE]
+    lines += [reduction_source(*reduction) for reduction in sorted(code.reductions)]
+    lines += _module_constants(spec, plan)
     lines += ["", "",
               f"@njit({SIGNATURE!r}, **_options)",
-              "def kernel(_values, _offset, _stride, _series, _series_stride, _times, _dt,",
+              "def kernel(_values, _offset, _stride, _series, _series_place, _times, _dt,",
               "           _record_start, _record_index, _out):",
               "    _n = 1", "    _last = _times.shape[0] - 1",
+              *(f"    _buffer_{name} = np.empty({shape!r})"
+                for name, shape in code.cells.buffers.items()),
               "    for _i in range(_out.shape[2]):",
               "        time = _times[0]", "        _initializing = True"]
+    lines += _constant_lines(spec, plan)
     series = {name: index for index, name in enumerate(plan.time_varying)}
-    for index, name in enumerate(plan.constants):
-        if name in series:
-            number = series[name]
-            lines += [f"        _run_{number} = _i * _series_stride[{number}]",
-                      f"        {name} = _series[{number}, 0, _run_{number}]"]
-        else:
-            lines.append(f"        {name} = _values[_offset[{index}] + _i * _stride[{index}]]")
     lines.append(_indent(initial, 2).rstrip("\n"))
     lines += ["        _initializing = False",
               "        for _k in range(_last + 1):",
               "            time = _times[_k]"]
-    lines += [f"            {name} = _series[{number}, _k, _run_{number}]"
+    lines += [f"            {name} = _series[_run_{number} + _k * _series_place[{number}, 1]]"
               for name, number in series.items()]
     lines.append(_indent(loop, 3).rstrip("\n"))
     lines.append("            for _r in range(_record_start[_k], _record_start[_k + 1]):")
     lines.append("                _j = _record_index[_r]")
-    lines += [f"                _out[{index}, _j, _i] = {name}"
-              for index, name in enumerate(plan.columns)]
+    position = 0
+    for name in plan.columns:
+        if code.ranks.get(name, 0):
+            lines.append(f"                _record(_out, {position}, _j, _i, {name})")
+        else:
+            lines.append(f"                _out[{position}, _j, _i] = {name}")
+        position += column_cells(spec, name)
     lines += ["            if _k == _last:", "                break"]
     lines.append(_indent(updates or "pass", 3).rstrip("\n"))
     return "\n".join(line for line in lines if line) + "\n"
+
+
+def column_cells(spec: ModelSpecification, name: str) -> int:
+    """Cells of the column ``name``: 1 for a scalar, the product of its dimensions'
+    sizes for a subscripted variable."""
+    return int(np.prod([len(spec.ranges[dimension])
+                        for dimension in spec.dimensions.get(name, ())]))
 
 
 def _kernel_path(source: str) -> tuple[str, Path]:
@@ -337,46 +245,77 @@ class CompiledSimulator:
 
     backend = "numba"
 
-    def __init__(self, plan: CodePlan, kernel):
+    def __init__(self, plan: CodePlan, kernel, subscripted: frozenset[str] = frozenset()):
         self.plan = plan
         self.kernel = kernel
+        self.subscripted = subscripted  # the subscripted constants
+
+    def _pack(self, values, series, size: int):
+        """Every constant's values in one array, with the offset and the stride (0 when
+        shared by the runs) of each (see :func:`kernel_source`)."""
+        plan = self.plan
+        rows = []  # (runs or 1, cells) per constant
+        for name in plan.constants:
+            if name in plan.time_varying:  # read from the series (see _series)
+                rows.append(np.empty((1, 0)))
+                continue
+            value = np.asarray(values[name], dtype=np.float64)
+            if name in self.subscripted:  # (*dims, runs or 1): runs first, cells in C order
+                rows.append(np.moveaxis(value, -1, 0).reshape(value.shape[-1], -1))
+            else:
+                rows.append(value.reshape(-1, 1))
+        shared = [number for number, row in enumerate(rows) if row.shape[0] == 1]
+        varying = [number for number, row in enumerate(rows) if row.shape[0] != 1]
+        offset = np.zeros(len(rows), dtype=np.int64)
+        stride = np.zeros(len(rows), dtype=np.int64)
+        parts, position = [], 0
+        for number in shared + varying:
+            row = rows[number]
+            offset[number] = position
+            stride[number] = row.shape[1] if row.shape[0] != 1 else 0
+            parts.append(row.ravel())
+            position += row.size
+        flat = np.concatenate(parts) if parts else np.empty(0)
+        return flat, offset, stride
+
+    def _series(self, values, series):
+        """The values of the constants the kernel reads at each step, in one array, and
+        where each starts with its strides per step and per run (see
+        :func:`kernel_source`): a path given per step (shared, or (steps, runs)), or a
+        value that does not change (shared, or one per run)."""
+        parts, position = [], 0
+        place = np.zeros((len(self.plan.time_varying), 3), dtype=np.int64)
+        for number, name in enumerate(self.plan.time_varying):
+            if name in series:
+                data = np.asarray(series[name], dtype=np.float64)
+                step, run = (data.shape[1], 1) if data.ndim == 2 else (1, 0)
+            else:
+                data = np.asarray(values[name], dtype=np.float64)
+                step, run = 0, int(data.ndim > 0)
+            place[number] = position, step, run
+            parts.append(np.ascontiguousarray(data).ravel())
+            position += parts[-1].size
+        return (np.concatenate(parts) if parts else np.empty(0)), place
 
     def __call__(self, values, series, times, time_step, size, record, outputs) -> None:
-        plan = self.plan
-        # Shared values first, then one row of ``size`` per value that varies by run.
-        shared = [name for name in plan.constants
-                  if name not in series and np.ndim(values[name]) == 0]
-        varying = [name for name in plan.constants
-                   if name not in series and np.ndim(values[name]) != 0]
-        flat = np.empty(len(shared) + len(varying) * size)
-        offset = np.zeros(len(plan.constants), dtype=np.int64)
-        stride = np.zeros(len(plan.constants), dtype=np.int64)
-        position = {name: index for index, name in enumerate(plan.constants)}
-        for number, name in enumerate(shared):
-            flat[number] = values[name]
-            offset[position[name]] = number
-        for number, name in enumerate(varying):
-            start = len(shared) + number * size
-            flat[start:start + size] = values[name]
-            offset[position[name]], stride[position[name]] = start, 1
-        paths = [np.asarray(series[name], dtype=np.float64) for name in plan.time_varying]
-        per_run = np.array([path.ndim == 2 for path in paths], dtype=np.int64)
-        width = size if per_run.any() else 1
-        steps = len(times)
-        stacked = np.empty((len(paths), steps, width))
-        for number, path in enumerate(paths):
-            stacked[number] = path if path.ndim == 2 else path[:, np.newaxis]
+        flat, offset, stride = self._pack(values, series, size)
+        stacked, place = self._series(values, series)
         counts = np.array([len(indices) for indices in record], dtype=np.int64)
         record_start = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         record_index = np.array([index for indices in record for index in indices],
                                 dtype=np.int64)
         count = outputs[0].shape[0] if outputs else 0
-        out = np.empty((len(outputs), count, size))
-        self.kernel(flat, offset, stride, stacked, per_run,
+        cells = [int(np.prod(output.shape[1:-1])) for output in outputs]
+        out = np.empty((sum(cells), count, size))
+        self.kernel(flat, offset, stride, stacked, place,
                     np.ascontiguousarray(times, dtype=np.float64), float(time_step),
                     record_start, record_index, out)
-        for index, output in enumerate(outputs):
-            output[...] = out[index]
+        position = 0
+        for output, number in zip(outputs, cells, strict=True):
+            # rows (cells, times, runs) -> (times, *dims, runs)
+            block = out[position:position + number].reshape(*output.shape[1:-1], count, size)
+            output[...] = np.moveaxis(block, -2, 0)
+            position += number
 
 
 def compiled_simulator(spec: ModelSpecification, plan: CodePlan) -> CompiledSimulator:
@@ -390,4 +329,5 @@ def compiled_simulator(spec: ModelSpecification, plan: CodePlan) -> CompiledSimu
     except Exception as error:  # numba's typing and lowering errors have many types
         raise NotCompilable(f"numba cannot compile the model: {type(error).__name__}: "
                             f"{str(error).splitlines()[0] if str(error) else ''}") from error
-    return CompiledSimulator(plan, kernel)
+    return CompiledSimulator(plan, kernel, frozenset(
+        name for name in plan.constants if spec.dimensions.get(name)))

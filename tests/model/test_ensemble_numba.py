@@ -2,17 +2,18 @@
 and PySD: every variable of a real scalar model at default values, on random draws of every
 constant, with a time-varying parameter and at another time step; every construct it
 compiles on a synthetic model; NaN rules of MIN / MAX; and the fallback to the numpy
-path when numba is missing, the model has subscripts or a construct it does not compile,
-or numba refuses the code.
+path when numba is missing, the model has a construct it does not compile, or numba
+refuses the code. Subscripted models: tests/model/test_ensemble_numba_subscripts.py.
 
 The rest of the suite runs the numpy path (tests/conftest.py sets QDSIM_ENGINE_BACKEND),
 so that each test model is not compiled again; ``QDSIM_ENGINE_BACKEND=numba pytest
 tests/model`` runs every engine test on the compiled path instead.
 
 The real scalar model is ``tests/model/models/qingdao_scalar.mdl``: qingdao.mdl as it was at
-commit 4305547, before the population became subscripted cohorts (issue 11), which the
-compiled path does not take yet. It is a frozen test input (1,400 lines of the constructs a
+commit 4305547, before the population became subscripted cohorts (issue 11). It is a
+frozen test input (1,400 lines of the constructs a
 real model uses), not a second source of the model: qdsim runs only model/qingdao.mdl.
+It keeps the scalar constructs (SMOOTH, TREND, lookups...) under test on the compiled path.
 """
 
 from __future__ import annotations
@@ -187,14 +188,14 @@ def test_min_max_and_xidz_follow_numpy_on_nan_zero_and_infinity(tmp_path):
     assert np.isnan(compiled["larger"][np.isnan(y)]).all()
 
 
-def test_a_subscripted_model_runs_the_numpy_path_and_says_why(caplog):
+def test_a_subscripted_material_delay_runs_the_numpy_path_and_says_why(caplog):
     engine = EnsembleModel.from_mdl(SUBSCRIPTED_MODEL, backend="numba")
-    column = next(name for name in engine.dimensions if name not in engine.constants)
+    assert engine.dimensions["delayed"] == ("sex",)  # DELAY1 on an array
     with caplog.at_level(logging.WARNING, logger="model.ensemble"):
-        engine.run({}, 2, return_columns=[column], return_times=[engine.constants[
+        engine.run({}, 2, return_columns=["delayed"], return_times=[engine.constants[
             "initial_time"]])
     assert engine.last_backend == "numpy"
-    assert "subscripts" in caplog.text
+    assert "_delay_start" in caplog.text
 
 
 def test_an_uncompiled_construct_runs_the_numpy_path_with_the_same_result(tmp_path, caplog,
