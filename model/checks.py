@@ -23,7 +23,8 @@ STOCKS = ("population_by_age", "population_0_14", "population_15_59", "populatio
           "population_65_plus", "capital_stock", "capital_per_job", "housing_floor_area",
           "housing_under_construction", "public_housing_under_construction",
           "urbanization_rate", "cumulative_business_efficiency_gain",
-          "cumulative_residential_efficiency_gain", "industry_energy_intensity",
+          "cumulative_residential_efficiency_gain", "cumulative_industry_fuel_restructuring",
+          "industry_energy_intensity",
           "services_energy_intensity", "agriculture_energy_intensity",
           "residential_energy_intensity", "electrification_progress", "coal_retention",
           "fossil_power_emission_factor", "grid_non_fossil_share", "cumulative_energy",
@@ -324,12 +325,19 @@ def check_growth_indices(engine: EnsembleModel) -> list[str]:
                  + c["gdp_deflator_inflation_after_2020"] * after_2020,
                  "current_investment_share": -c["investment_share_decline_rate"] * elapsed,
                  "mortality_multiplier": -c["mortality_decline_rate"] * elapsed}
-    r = {k: v[0] for k, v in _run(engine, {}, [*exponents, "national_reference_income"]).items()}
+    r = {k: v[0] for k, v in _run(engine, {}, [*exponents, "national_reference_income",
+                                               "cumulative_industry_fuel_restructuring"]).items()}
     failures = []
     for name, exponent in exponents.items():
         expected = r[name][0] * np.exp(exponent)
         if not np.allclose(r[name], expected, rtol=1e-9):
             failures.append(f"{name} is not its start value times exp(rate x years)")
+    # Industry fuel restructuring: its rate over the years of enforcement only.
+    enforced = np.clip(YEARS - c["industry_fuel_restructuring_start"], 0,
+                       c["industry_fuel_restructuring_duration"])
+    if not np.allclose(r["cumulative_industry_fuel_restructuring"],
+                       c["industry_fuel_restructuring_rate"] * enforced, rtol=1e-9, atol=1e-12):
+        failures.append("industry fuel restructuring is not its rate over the enforced years")
     # National income grows at one rate per projection period (2016-20, 2021-30, 2031-35).
     years = (np.clip(YEARS, 2015, 2020) - 2015, np.clip(YEARS, 2020, 2030) - 2020,
              np.clip(YEARS, 2030, 2035) - 2030)
@@ -544,6 +552,10 @@ def check_energy_chain(engine: EnsembleModel) -> list[str]:
         electricity[sector] = demand * (share + progress * (1 - share)
                                         * c["electric_end_use_ratio"])
         fuel[sector] = demand * (1 - share) * (1 - progress)
+        if sector == "industry":
+            enforced = np.clip(times - c["industry_fuel_restructuring_start"], 0,
+                               c["industry_fuel_restructuring_duration"])
+            fuel[sector] *= np.exp(-c["industry_fuel_restructuring_rate"] * enforced)
         if not np.allclose(r[f"{sector}_energy_flow"], electricity[sector] + fuel[sector],
                            rtol=1e-9):
             failures.append(f"{sector} energy use does not follow activity x intensity")
