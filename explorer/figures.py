@@ -52,14 +52,25 @@ def _target_marks(variable: str, lang: str, factor: float) -> list[dict]:
              "line": {"color": "#e6550d", "width": 3, "dash": "dot"}} for mark in marks]
 
 
-def chart(variable: str, projection: Projection, compared: Sequence[Mapping],
-          lang: str, label: str, legend: bool = True) -> dict:
-    """One headline chart as a Plotly figure dict (with its legend when ``legend``).
+#: The charts' grid: columns, and the height of one row [px] (title, plot and ticks).
+COLUMNS = 2
+ROW_HEIGHT = 300
+#: Space above the first row for the shared legend, and the margins [px].
+MARGIN = {"l": 55, "r": 10, "t": 30, "b": 30}
+#: Gaps between panels: horizontal [share of the width], title and tick room [px].
+COLUMN_GAP = 0.08
+TITLE_ROOM = 34
+TICK_ROOM = 26
 
-    ``compared`` holds pinned or loaded runs: ``{"label": str, "series": {variable:
-    [model-unit values per year]}}``.
-    """
-    unit, factor = _unit(variable, lang)
+
+def axis_suffix(index: int) -> str:
+    """Plotly's axis suffix of panel ``index`` ('' for the first, then '2', '3'...)."""
+    return "" if index == 0 else str(index + 1)
+
+
+def _traces(variable: str, projection: Projection, compared: Sequence[Mapping],
+            lang: str, label: str, factor: float) -> list[dict]:
+    """One panel's traces, each with its legend group (shared by every panel)."""
     years = [int(y) for y in projection.years]
     traces = []
     if projection.bands is not None:
@@ -68,42 +79,78 @@ def chart(variable: str, projection: Projection, compared: Sequence[Mapping],
                                          (quarter, three_quarters, 0.3, "band50")):
             traces.append({"type": "scatter", "x": years, "y": _values(lower, factor),
                            "mode": "lines", "line": {"width": 0}, "showlegend": False,
-                           "hoverinfo": "skip"})
+                           "hoverinfo": "skip", "legendgroup": key})
             traces.append({"type": "scatter", "x": years, "y": _values(upper, factor),
                            "mode": "lines", "line": {"width": 0}, "fill": "tonexty",
-                           "fillcolor": f"rgba(0,0,0,{shade})", "name": text(key, lang)})
+                           "fillcolor": f"rgba(0,0,0,{shade})", "name": text(key, lang),
+                           "legendgroup": key})
     for index, run in enumerate(compared):
         traces.append({"type": "scatter", "x": years,
                        "y": _values(run["series"][variable], factor), "mode": "lines",
-                       "name": run["label"],
+                       "name": run["label"], "legendgroup": f"compared-{index}",
                        "line": {"color": COMPARE_COLOURS[index % len(COMPARE_COLOURS)],
                                 "dash": "dash", "width": 2}})
     traces.append({"type": "scatter", "x": years,
                    "y": _values(projection.central[variable], factor), "mode": "lines",
-                   "name": label, "line": {"color": "black", "width": 3}})
+                   "name": label, "legendgroup": "current",
+                   "line": {"color": "black", "width": 3}})
     observed = adapter.observations(variable, adapter.model_units()[variable])
     if observed:
         traces.append({"type": "scatter", "mode": "markers", "x": [y for y, _ in observed],
                        "y": [v * factor for _, v in observed],
-                       "name": text("observed", lang),
+                       "name": text("observed", lang), "legendgroup": "observed",
                        "marker": {"color": "#2b8cbe", "size": 8, "symbol": "circle"}})
-    traces.extend(_target_marks(variable, lang, factor))
-    title = f"{adapter.indicator_name(variable, lang)} [{unit}]"
-    return {"data": traces, "layout": {
-        "title": {"text": title, "font": {"size": 14}}, "font": {"family": FONT},
-        "margin": {"l": 55, "r": 10, "t": 40, "b": 30}, "height": 300,
-        "legend": {"orientation": "h", "y": -0.15, "font": {"size": 10}},
-        "xaxis": {"range": [2014.5, 2035.5]}, "uirevision": variable,
-        "hovermode": "x unified", "showlegend": legend}}
+    for mark in _target_marks(variable, lang, factor):
+        traces.append({**mark, "legendgroup": "target"})
+    return traces
 
 
 def charts(projection: Projection, compared: Sequence[Mapping], lang: str,
-           label: str) -> list[dict]:
-    """Every headline chart, in ``CHARTS`` order; only the first draws the legend, which
-    the others share (same lines, colours and markers; a legend per chart costs about
-    as much drawing time as the chart itself)."""
-    return [chart(variable, projection, compared, lang, label, legend=index == 0)
-            for index, variable in enumerate(CHARTS)]
+           label: str) -> dict:
+    """Every headline chart as one Plotly figure dict: a panel per variable of ``CHARTS``
+    (in order, ``COLUMNS`` to a row, each with its own axes and title) and one legend that
+    the panels share (same lines, colours and markers; clicking an entry hides that line
+    in every panel).
+
+    One figure rather than one per chart: Plotly's fixed cost per figure (defaults, axes,
+    legend, mode bar, text measurement) dominated the redraw; drawing seven panels in one
+    figure took about a third of the time of seven figures in Chromium
+    (benchmarks/bench_explorer.py). ``compared`` holds pinned or loaded runs: ``{"label":
+    str, "series": {variable: [model-unit values per year]}}``.
+    """
+    rows = -(-len(CHARTS) // COLUMNS)
+    plot_height = rows * ROW_HEIGHT
+    width = (1 - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
+    data: list[dict] = []
+    layout: dict = {
+        "font": {"family": FONT}, "margin": MARGIN,
+        "height": plot_height + MARGIN["t"] + MARGIN["b"],
+        "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom",
+                   "font": {"size": 10}},
+        "uirevision": "charts", "hovermode": "x unified", "annotations": []}
+    shown_groups: set[str] = set()
+    for index, variable in enumerate(CHARTS):
+        unit, factor = _unit(variable, lang)
+        row, column = divmod(index, COLUMNS)
+        left = column * (width + COLUMN_GAP)
+        top = 1 - row / rows - TITLE_ROOM / plot_height
+        bottom = 1 - (row + 1) / rows + TICK_ROOM / plot_height
+        suffix = axis_suffix(index)
+        layout[f"xaxis{suffix}"] = {"domain": [left, left + width], "anchor": f"y{suffix}",
+                                    "range": [2014.5, 2035.5]}
+        layout[f"yaxis{suffix}"] = {"domain": [bottom, top], "anchor": f"x{suffix}"}
+        layout["annotations"].append({
+            "text": f"{adapter.indicator_name(variable, lang)} [{unit}]",
+            "font": {"size": 14}, "showarrow": False, "xref": "paper", "yref": "paper",
+            "x": left, "xanchor": "left", "y": top + 6 / plot_height, "yanchor": "bottom"})
+        for trace in _traces(variable, projection, compared, lang, label, factor):
+            trace.update({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
+            group = trace["legendgroup"]
+            if trace.get("showlegend", True):  # one legend entry per group
+                trace["showlegend"] = group not in shown_groups
+                shown_groups.add(group)
+            data.append(trace)
+    return {"data": data, "layout": layout}
 
 
 def _format(value: float | None, unit: str, lang: str) -> str:

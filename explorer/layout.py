@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dash import dcc, html
 
 from explorer import adapter
-from explorer.compute import CHARTS
 from explorer.levers import CHANGE_YEARS, DEFAULT_CHANGE_YEAR, Lever, value_in
 from explorer.texts import text
 
@@ -114,9 +113,7 @@ def page(scenarios: Mapping[str, adapter.Scenario], first: str, lang: str) -> ht
                 html.H2(words["t-scorecard"], id="t-scorecard"),
                 html.Div(id="scorecard"),
                 html.H2(words["t-charts"], id="t-charts"),
-                html.Div(className="charts", children=[
-                    dcc.Graph(id=f"chart-{variable}", config={"displaylogo": False},
-                              className="chart") for variable in CHARTS]),
+                dcc.Graph(id="charts", config={"displaylogo": False}, className="chart"),
                 html.Div(className="tools", children=[
                     html.Section([
                         html.H3(words["t-compare"], id="t-compare"),
