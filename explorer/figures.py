@@ -55,12 +55,18 @@ def _target_marks(variable: str, lang: str, factor: float) -> list[dict]:
 #: The charts' grid: columns, and the height of one row [px] (title, plot and ticks).
 COLUMNS = 2
 ROW_HEIGHT = 300
-#: Space above the first row for the shared legend, and the margins [px].
-MARGIN = {"l": 55, "r": 10, "t": 30, "b": 30}
-#: Gaps between panels: horizontal [share of the width], title and tick room [px].
+MARGIN = {"l": 55, "r": 10, "t": 8, "b": 30}
+#: Gaps between panels: horizontal [share of the plotting width], title and tick room [px].
 COLUMN_GAP = 0.08
 TITLE_ROOM = 34
 TICK_ROOM = 26
+#: The shared legend's lines [px], and the width it is assumed to have [px]: the plotting
+#: width of the page at 1,280 px (a line more than needed on wider screens, and overlap
+#: with the first titles on narrower ones).
+LEGEND_LINE = 19
+LEGEND_WIDTH = 850
+#: Room of the y axis' ends beyond the panel's lowest and highest value [share of range].
+Y_PADDING = 0.06
 
 
 def axis_suffix(index: int) -> str:
@@ -105,52 +111,78 @@ def _traces(variable: str, projection: Projection, compared: Sequence[Mapping],
     return traces
 
 
-def charts(projection: Projection, compared: Sequence[Mapping], lang: str,
-           label: str) -> dict:
-    """Every headline chart as one Plotly figure dict: a panel per variable of ``CHARTS``
-    (in order, ``COLUMNS`` to a row, each with its own axes and title) and one legend that
-    the panels share (same lines, colours and markers; clicking an entry hides that line
-    in every panel).
+def _legend_room(traces: Sequence[Mapping]) -> int:
+    """Height of the legend band above the panels [px], from its entries' text widths."""
+    widths = [46 + sum(11 if ord(c) > 0x2E80 else 6 for c in str(t.get("name", "")))
+              for t in traces if t.get("showlegend", True)]
+    lines, used = 1, 0
+    for width in widths:
+        if used and used + width > LEGEND_WIDTH:
+            lines, used = lines + 1, 0
+        used += width
+    return lines * LEGEND_LINE + 6
 
-    One figure rather than one per chart: Plotly's fixed cost per figure (defaults, axes,
-    legend, mode bar, text measurement) dominated the redraw; drawing seven panels in one
-    figure took about a third of the time of seven figures in Chromium
-    (benchmarks/bench_explorer.py). ``compared`` holds pinned or loaded runs: ``{"label":
-    str, "series": {variable: [model-unit values per year]}}``.
+
+def _y_range(traces: Sequence[Mapping]) -> list[float]:
+    """The y axis range that shows every value of the panel, padded [display unit]."""
+    values = [v for t in traces for v in t["y"] if v is not None and math.isfinite(v)]
+    if not values:
+        return [0.0, 1.0]
+    low, high = min(values), max(values)
+    pad = Y_PADDING * (high - low) or 0.05 * abs(high) or 1.0
+    return [low - pad, high + pad]
+
+
+def charts(projection: Projection, compared: Sequence[Mapping], lang: str,
+           label: str) -> tuple[dict, list[dict]]:
+    """Every headline chart: (one Plotly figure dict, the panels' titles).
+
+    The figure has a panel per variable of ``CHARTS`` (in order, ``COLUMNS`` to a row,
+    each with its own axes) and one legend above them that the panels share (same lines,
+    colours and markers; clicking an entry hides that line in every panel). Each title is
+    ``{"text", "left" [share of the plotting width], "top" [px from the figure's top]}``,
+    for the page to place over the figure as HTML.
+
+    What this saves, measured in Chromium: Plotly's fixed cost per figure (defaults,
+    axes, legend, mode bar) made seven figures cost more than seven panels of one; titles
+    drawn by Plotly (annotations, text measured on every redraw) and autorange cost as
+    much again, so titles are HTML and each y axis gets its range from the data here.
+    ``compared`` holds pinned or loaded runs: ``{"label": str, "series": {variable:
+    [model-unit values per year]}}``.
     """
+    panels, shown_groups = [], set()
+    for variable in CHARTS:
+        traces = _traces(variable, projection, compared, lang, label, _unit(variable, lang)[1])
+        for trace in traces:
+            if trace.get("showlegend", True):  # one legend entry per group
+                trace["showlegend"] = trace["legendgroup"] not in shown_groups
+                shown_groups.add(trace["legendgroup"])
+        panels.append(traces)
     rows = -(-len(CHARTS) // COLUMNS)
-    plot_height = rows * ROW_HEIGHT
+    legend_room = _legend_room([t for traces in panels for t in traces])
+    paper = legend_room + rows * ROW_HEIGHT
     width = (1 - COLUMN_GAP * (COLUMNS - 1)) / COLUMNS
-    data: list[dict] = []
     layout: dict = {
-        "font": {"family": FONT}, "margin": MARGIN,
-        "height": plot_height + MARGIN["t"] + MARGIN["b"],
-        "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "bottom",
+        "font": {"family": FONT}, "margin": MARGIN, "height": paper + MARGIN["t"] + MARGIN["b"],
+        "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "top",
                    "font": {"size": 10}},
-        "uirevision": "charts", "hovermode": "x unified", "annotations": []}
-    shown_groups: set[str] = set()
-    for index, variable in enumerate(CHARTS):
-        unit, factor = _unit(variable, lang)
+        "uirevision": "charts", "hovermode": "x unified"}
+    data, titles = [], []
+    for index, (variable, traces) in enumerate(zip(CHARTS, panels, strict=True)):
         row, column = divmod(index, COLUMNS)
         left = column * (width + COLUMN_GAP)
-        top = 1 - row / rows - TITLE_ROOM / plot_height
-        bottom = 1 - (row + 1) / rows + TICK_ROOM / plot_height
+        top = legend_room + row * ROW_HEIGHT + TITLE_ROOM
+        bottom = legend_room + (row + 1) * ROW_HEIGHT - TICK_ROOM
         suffix = axis_suffix(index)
         layout[f"xaxis{suffix}"] = {"domain": [left, left + width], "anchor": f"y{suffix}",
                                     "range": [2014.5, 2035.5]}
-        layout[f"yaxis{suffix}"] = {"domain": [bottom, top], "anchor": f"x{suffix}"}
-        layout["annotations"].append({
-            "text": f"{adapter.indicator_name(variable, lang)} [{unit}]",
-            "font": {"size": 14}, "showarrow": False, "xref": "paper", "yref": "paper",
-            "x": left, "xanchor": "left", "y": top + 6 / plot_height, "yanchor": "bottom"})
-        for trace in _traces(variable, projection, compared, lang, label, factor):
-            trace.update({"xaxis": f"x{suffix}", "yaxis": f"y{suffix}"})
-            group = trace["legendgroup"]
-            if trace.get("showlegend", True):  # one legend entry per group
-                trace["showlegend"] = group not in shown_groups
-                shown_groups.add(group)
-            data.append(trace)
-    return {"data": data, "layout": layout}
+        layout[f"yaxis{suffix}"] = {"domain": [1 - bottom / paper, 1 - top / paper],
+                                    "anchor": f"x{suffix}", "range": _y_range(traces)}
+        titles.append({"text": f"{adapter.indicator_name(variable, lang)}"
+                               f" [{_unit(variable, lang)[0]}]",
+                       "left": left, "top": MARGIN["t"] + top - TITLE_ROOM + 8})
+        data.extend({**trace, "xaxis": f"x{suffix}", "yaxis": f"y{suffix}"} for trace in traces)
+    return {"data": data, "layout": layout}, titles
 
 
 def _format(value: float | None, unit: str, lang: str) -> str:

@@ -85,22 +85,35 @@ def running_server(scenario_paths: Sequence[Path] = (), lang: str = "en"
 
 
 @contextmanager
-def browser_page(width: int = 1600, height: int = 1100):
-    """(page, requests): a fresh Chromium page and the list of every URL it requested."""
+def browser():
+    """Debian's headless Chromium, driven by Playwright, until the block ends."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                             args=list(CHROMIUM_FLAGS))
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=list(CHROMIUM_FLAGS))
         try:
-            context = browser.new_context(viewport={"width": width, "height": height},
-                                          accept_downloads=True)
-            page = context.new_page()
-            requests: list[str] = []
-            page.on("request", lambda request: requests.append(request.url))
-            yield page, requests
+            yield launched
         finally:
-            browser.close()
+            launched.close()
+
+
+def new_page(launched, width: int = 1600, height: int = 1100):
+    """(page, requests): a page in a fresh context of ``launched`` (see :func:`browser`)
+    and the list of every URL it requested."""
+    context = launched.new_context(viewport={"width": width, "height": height},
+                                   accept_downloads=True)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    return page, requests
+
+
+@contextmanager
+def browser_page(width: int = 1600, height: int = 1100):
+    """(page, requests): a fresh Chromium page and the list of every URL it requested."""
+    with browser() as launched:
+        yield new_page(launched, width, height)
 
 
 def lever_input(page, name: str):
