@@ -110,7 +110,7 @@ def _measure(pages: dict, values: list[float]) -> dict[str, dict[str, float]]:
             charts = [timings.pop(key) for key in list(timings) if key.startswith("chart")]
             sample = {"every chart": max(charts), **timings}
             if "response received" in timings:  # the browser's share after the answer
-                sample["drawn after the answer"] = (max(charts, timings["scorecard"])
+                sample["drawn after the answer"] = (max(*charts, timings["scorecard"])
                                                     - timings["response received"])
             samples[label].append(sample)
     return {label: median_timings(runs) for label, runs in samples.items()}
