@@ -22,7 +22,14 @@ from dash import ALL, Dash, Input, Output, State, ctx, html, no_update
 
 from explorer import adapter, figures
 from explorer.compute import CHARTS, Projection, project
-from explorer.layout import STATIC_TEXTS, lever_panel, page, scenario_options, scorecard_table
+from explorer.layout import (
+    STATIC_TEXTS,
+    chart_titles,
+    lever_panel,
+    page,
+    scenario_options,
+    scorecard_table,
+)
 from explorer.levers import (
     DEFAULT_CHANGE_YEAR,
     ExplorerInputError,
@@ -216,25 +223,25 @@ def register_callbacks(app: Dash, explorer: Explorer) -> None:  # noqa: C901 - o
         return (lever_panel(explorer.levers, scenario, kept, year, lang),
                 {"base": scenario.name, "year": year}, None)
 
-    @app.callback(*[Output(f"chart-{v}", "figure") for v in CHARTS],
+    @app.callback(Output("charts", "figure"), Output("chart-titles", "children"),
                   Output("scorecard", "children"), Output("summary", "children"),
                   Output("current", "data"), Output("message", "children"),
                   Input("rendered", "data"), *lever_inputs, Input("uncertainty", "value"),
                   Input("lang", "value"), Input("pinned", "data"))
-    @guarded(len(CHARTS) + 4, len(CHARTS) + 3)
+    @guarded(6, 5)
     def update(rendered, values, ids, uncertainty, lang, pinned):
         lang = check_language(lang)
         if rendered is None:  # the levers are not drawn yet
-            return [no_update] * (len(CHARTS) + 4)
+            return [no_update] * 6
         whatif = explorer.whatif(*_rendered(rendered), _lever_values(ids, values))
         uncertain = isinstance(uncertainty, list) and "on" in uncertainty
         projection = explorer.projection(whatif, uncertain)
         compared = _pinned_runs(explorer, pinned, lang)
-        charts = figures.charts(projection, compared, lang, _label(whatif, lang))
+        figure, titles = figures.charts(projection, compared, lang, _label(whatif, lang))
         card = scorecard_table(figures.scorecard_rows(projection, lang), lang, uncertain)
         current = {"base": whatif.base.name, "year": whatif.year,
                    "changes": dict(whatif.changes)}
-        return (*charts, card, _summary(whatif, lang), current, None)
+        return figure, chart_titles(titles), card, _summary(whatif, lang), current, None
 
     @app.callback(Output("pinned", "data"), Output("pinned-list", "children"),
                   Output("compare-scenario", "value"),

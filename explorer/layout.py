@@ -10,8 +10,7 @@ from collections.abc import Mapping
 
 from dash import dcc, html
 
-from explorer import adapter
-from explorer.compute import CHARTS
+from explorer import adapter, figures
 from explorer.levers import CHANGE_YEARS, DEFAULT_CHANGE_YEAR, Lever, value_in
 from explorer.texts import text
 
@@ -115,8 +114,8 @@ def page(scenarios: Mapping[str, adapter.Scenario], first: str, lang: str) -> ht
                 html.Div(id="scorecard"),
                 html.H2(words["t-charts"], id="t-charts"),
                 html.Div(className="charts", children=[
-                    dcc.Graph(id=f"chart-{variable}", config={"displaylogo": False},
-                              className="chart") for variable in CHARTS]),
+                    dcc.Graph(id="charts", config={"displaylogo": False}, className="chart"),
+                    html.Div(id="chart-titles")]),
                 html.Div(className="tools", children=[
                     html.Section([
                         html.H3(words["t-compare"], id="t-compare"),
@@ -137,6 +136,14 @@ def page(scenarios: Mapping[str, adapter.Scenario], first: str, lang: str) -> ht
             ]),
         ]),
     ])
+
+
+def chart_titles(titles: list[dict]) -> list[html.Div]:
+    """The chart panels' titles placed over the figure (``figures.charts`` gives where)."""
+    margins = figures.MARGIN["l"] + figures.MARGIN["r"]
+    return [html.Div(title["text"], className="chart-title", style={
+        "left": f"calc({figures.MARGIN['l']}px + (100% - {margins}px) * {title['left']:.4f})",
+        "top": f"{title['top']}px"}) for title in titles]
 
 
 def scorecard_table(rows: list[dict], lang: str, uncertainty: bool) -> html.Table:

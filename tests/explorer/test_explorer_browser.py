@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app as cli_app
-from explorer import compute
+from explorer import compute, figures
 from explorer.testing import (
     CHROMIUM,
     MARKERS_SCRIPT,
@@ -57,8 +57,8 @@ def _open(page, server) -> float:
     return time.perf_counter() - started
 
 
-def _report(name: str, figures: dict) -> None:
-    print(f"\n{name}: " + json.dumps({k: round(v, 1) for k, v in figures.items()}))
+def _report(name: str, timings: dict) -> None:
+    print(f"\n{name}: " + json.dumps({k: round(v, 1) for k, v in timings.items()}))
 
 
 def test_page_is_served_locally_and_a_lever_changes_a_verdict(server, record_property):
@@ -113,11 +113,13 @@ def test_pin_a_whatif_and_compare_it_with_a_shipped_scenario(server):
         pinned, plan = page.locator("#pinned-list li").all_inner_texts()
         assert "this what-if #1" in pinned
         assert plan == load_scenario(server_scenario("plan")).title_en
-        for chart in compute.CHARTS:  # every chart draws both on the current run's axes
+        for index, _ in enumerate(compute.CHARTS):  # every panel draws both on its axes
             page.wait_for_function(
-                "([chart, names]) => { const gd = document.querySelector("
-                "`#chart-${chart} .js-plotly-plot`); const drawn = gd.data.map(t => t.name);"
-                " return names.every(n => drawn.includes(n)); }", arg=[chart, [pinned, plan]])
+                "([axis, names]) => { const gd = document.querySelector("
+                "'#charts .js-plotly-plot'); const drawn = gd.data.filter("
+                "t => (t.xaxis || 'x') === axis).map(t => t.name);"
+                " return names.every(n => drawn.includes(n)); }",
+                arg=[f"x{figures.axis_suffix(index)}", [pinned, plan]])
         page.click("#clear-compare")
         page.wait_for_function("() => document.querySelectorAll('#pinned-list li').length == 0")
 

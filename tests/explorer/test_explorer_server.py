@@ -8,6 +8,8 @@ import json
 
 import pytest
 
+from explorer import compute
+
 PATTERN = json.dumps({"name": ["ALL"], "type": "lever"}, separators=(",", ":"))
 
 
@@ -65,7 +67,19 @@ def test_a_valid_request_answers_with_every_chart_and_the_scorecard(client):
     status, body = _update(client, {"tfp_growth_rate": 0.03})
     assert status == 200
     response = json.loads(body)["response"]
-    assert {"chart-population", "chart-co2_emissions", "scorecard", "current"} <= set(response)
+    assert {"charts", "scorecard", "current"} <= set(response)
+    figure = response["charts"]["figure"]
+    titles = [title["props"]["children"] for title in response["chart-titles"]["children"]]
+    assert len(titles) == len(compute.CHARTS)
+    assert titles[0].startswith("Resident population") and "CO2" in titles[5]
+    for index, _ in enumerate(compute.CHARTS):  # each y range holds its panel's values
+        suffix = "" if index == 0 else str(index + 1)
+        low, high = figure["layout"][f"yaxis{suffix}"]["range"]
+        values = [v for t in figure["data"] if t["yaxis"] == f"y{suffix}" for v in t["y"]]
+        assert low < min(values) and max(values) < high
+    current = [t for t in figure["data"] if t.get("legendgroup") == "current"]
+    assert [t["xaxis"] for t in current] == ["x", "x2", "x3", "x4", "x5", "x6", "x7"]
+    assert [t["showlegend"] for t in current] == [True] + [False] * 6
     assert response["current"]["data"]["changes"] == {"tfp_growth_rate": 0.03}
 
 
