@@ -54,7 +54,7 @@ from .ensemble_builder import (
     build_specification,
     generate_source,
 )
-from .ensemble_codegen import plan_code
+from .ensemble_codegen import CodePlan, plan_code
 from .ensemble_numba import NotCompilable, compiled_simulator, kernel_is_cached
 from .ensemble_runtime import HELPERS as _HELPERS
 from .ensemble_spec import evaluate_control
@@ -231,6 +231,9 @@ class EnsembleModel:
                         for name, value in specification.arrays.items()}
         self._numpy: dict[tuple, object] = {}  # simulate functions of the numpy path
         self._kernels: dict[tuple, object] = {}  # of the compiled path
+        # Each kind's code plan and whether its kernel was in the cache, worked out once:
+        # building them on every call cost a numpy-path run about 25 ms (the explorer).
+        self._plans: dict[tuple, tuple[CodePlan, bool]] = {}
         self._refused: set[tuple] = set()  # keys the compiled path cannot run
         self._compiling: dict[tuple, threading.Thread] = {}
         self._numpy_seconds: dict[tuple, float] = {}  # time spent on the numpy path
@@ -344,9 +347,13 @@ class EnsembleModel:
                 return self._kernels[compiled]
             if (self.backend != "numpy" and compiled not in self._refused
                     and compiled not in self._compiling):
-                plan = plan_code(self.specification, list(return_columns),
-                                 self._step_inputs)
-                if self.backend == "numba" or kernel_is_cached(self.specification, plan):
+                if compiled not in self._plans:
+                    plan = plan_code(self.specification, list(return_columns),
+                                     self._step_inputs)
+                    self._plans[compiled] = (plan, self.backend == "numba"
+                                             or kernel_is_cached(self.specification, plan))
+                plan, ready = self._plans[compiled]
+                if ready:
                     self._compile(compiled, plan)
                     if compiled in self._kernels:
                         return self._kernels[compiled]

@@ -8,6 +8,7 @@ the core package never imports the calibration package.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,7 +38,14 @@ def read_posterior(path: Path | str) -> tuple[pd.DataFrame, pd.Series]:
             pd.Series(estimate.to_numpy(), index=names))
 
 
+def cached_posterior(path: Path | str) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`read_posterior`, cached by path, modification time and size (scenario loading
+    checks each posterior entry against it, batches and sensitivity read it per design: a
+    batch of 7 scenarios opened the file over a hundred times). Do not modify the result."""
+    status = os.stat(path)
+    return _cached_posterior(str(path), status.st_mtime_ns, status.st_size)
+
+
 @lru_cache(maxsize=4)
-def cached_posterior(path: str) -> tuple[pd.DataFrame, pd.Series]:
-    """:func:`read_posterior`, cached by path (batches and sensitivity read it per design)."""
+def _cached_posterior(path: str, modified: int, size: int) -> tuple[pd.DataFrame, pd.Series]:
     return read_posterior(path)

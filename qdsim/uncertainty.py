@@ -42,7 +42,7 @@ from scipy.stats import qmc
 from model.parameters import ParameterInfo
 from model.pysd_engine import control_values
 from qdsim.errors import ScenarioError, suggest
-from qdsim.posterior import SHIPPED_POSTERIOR, read_posterior
+from qdsim.posterior import SHIPPED_POSTERIOR, cached_posterior
 from qdsim.validation import is_finite_number
 
 REQUIRED_FIELDS = {
@@ -143,7 +143,7 @@ def _posterior_spec(path: Path, line: int | None, key: str, spec: dict) -> dict[
         raise _fail(path, line, key, f"posterior sample {posterior_file} not found; run"
                     " 'qdsim calibrate' first")
     try:
-        draws, _ = read_posterior(posterior_file)
+        draws, _ = cached_posterior(posterior_file)
     except Exception as error:  # h5py/xarray raise many types for a damaged file
         raise _fail(path, line, key, f"cannot read the posterior sample {posterior_file}:"
                     f" {error}") from error
