@@ -86,10 +86,11 @@ def test_shocks_are_zero_up_to_2020_and_the_past_stays_as_observed(baseline):
         np.testing.assert_array_equal(shocked[name][:, observed],
                                       np.broadcast_to(shocked[name][:1, observed],
                                                       (200, observed.sum())), err_msg=name)
-        # ... and it is the central run's: 1e-14 relative because numpy sums the cohort
-        # arrays (SUM over age and sex) in an order that depends on the number of runs.
+        # ... and it is the central run's: 1e-13 relative because numpy sums the cohort
+        # arrays (SUM over age and sex) in an order that depends on the number of runs, and
+        # a growth rate (a ratio of levels less 1) carries that last bit ~15 times larger.
         np.testing.assert_allclose(shocked[name][0, observed], central[name][0, observed],
-                                   rtol=1e-14, atol=0, err_msg=name)
+                                   rtol=1e-13, atol=0, err_msg=name)
         if name != "urbanization_rate":  # the urban share does not respond to them
             assert np.ptp(shocked[name][:, years == 2021]) > 0, name
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from reports.fonts import chart_fonts, require_font
 from reports.inputs import read_report_inputs
 from reports.pyramid import PYRAMID_YEARS, pyramid_chart, pyramid_charts
 
@@ -28,7 +29,8 @@ def test_a_pyramid_per_scenario_sums_to_the_population(single_results):
 def test_a_pyramid_is_drawn_with_both_sexes_and_each_year(single_results):
     inputs = read_report_inputs(single_results[:1])
     (_, chart), = pyramid_charts(inputs, "zh")
-    figure = pyramid_chart(chart)
+    with chart_fonts(require_font("zh")):  # as reports/rendering.py draws it
+        figure = pyramid_chart(chart)
     axes = figure.axes[0]
     assert len(axes.lines) == 2 * len(PYRAMID_YEARS) + 1  # one outline per sex, the axis
     assert [text.get_text() for text in axes.legend_.get_texts()] == [
